@@ -1,0 +1,32 @@
+/* File system helpers that never follow a symlink: safe inside trees that
+ * came from the host or that a sandboxed command could have changed. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Checks that path is absolute and normalized: no ".", "..", empty
+ * component or trailing '/' (except "/" itself), no component longer than
+ * NAME_MAX. Returns NULL when it is, else the reason it is not. */
+const char *fs_check_path(const char *path);
+
+/* Opens the directory name below dirfd as an O_PATH descriptor, failing
+ * with -ELOOP or -ENOTDIR when it is a symlink or not a directory. */
+int fs_open_dir(int dirfd, const char *name);
+
+/* Creates the directory name below dirfd unless a directory (not a
+ * symlink) is already there. New directories get mode, uid and gid. */
+int fs_make_dir(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t gid);
+
+/* Walks the relative path below dirfd one component at a time, creating
+ * missing directories as fs_make_dir does. Returns an O_PATH descriptor of
+ * the last directory or -errno. A symlink on the way fails with -ELOOP. */
+int fs_make_path(int dirfd, const char *path, mode_t mode, uid_t uid, gid_t gid);
+
+/* Reads a regular file of at most max_size bytes, NUL-terminated. */
+int fs_read_file(int dirfd, const char *name, size_t max_size, char **out,
+		 size_t *out_len);
+
+/* Replaces name below dirfd with a new regular file holding data. */
+int fs_write_file(int dirfd, const char *name, const char *data, size_t len,
+		  mode_t mode);

@@ -1,0 +1,160 @@
+/* sandbox-init: PID 1 of the parent container. This file is the list of steps. */
+#include "config.h"
+#include "error.h"
+#include "exitcode.h"
+#include "identity.h"
+#include "log.h"
+#include "rootfs.h"
+#include "spawn.h"
+#include "supervisor.h"
+#include "teardown.h"
+
+#include "cleanup.h"
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void log_step_error(const struct step_error *err, int r)
+{
+	if (err->hint)
+		log_error("failed to %s %s: %s; %s", err->action, err->object,
+			  strerror(-r), err->hint);
+	else
+		log_error("failed to %s %s: %s", err->action, err->object,
+			  strerror(-r));
+}
+
+/* Returns the command after an optional "--", or NULL for the user's shell. */
+static char *const *command_argv(int argc, char **argv)
+{
+	int first = argc > 1 && strcmp(argv[1], "--") == 0 ? 2 : 1;
+
+	return first < argc ? argv + first : NULL;
+}
+
+static int read_config(struct config *cfg)
+{
+	char msg[512];
+
+	if (config_parse(cfg, environ, msg, sizeof(msg)) < 0 ||
+	    config_check_supported(cfg, msg, sizeof(msg)) < 0) {
+		log_error("%s", msg);
+		return -EINVAL;
+	}
+	log_set_debug(cfg->debug);
+	return 0;
+}
+
+static int write_identity(const struct config *cfg, struct rootfs *fs,
+			  struct identity *id, struct step_error *err)
+{
+	_cleanup_close_ int host_etc_fd = -1, etc_fd = -1;
+	int host_fd, r;
+
+	host_fd = open(cfg->host_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (host_fd < 0)
+		return step_fail(err, -errno, "open", "%s", cfg->host_dir);
+	host_etc_fd = fs_open_dir(host_fd, "etc");
+	close(host_fd);
+	if (host_etc_fd < 0 && host_etc_fd != -ENOENT)
+		return step_fail(err, host_etc_fd, "open", "%s/etc", cfg->host_dir);
+
+	r = identity_resolve(cfg, host_etc_fd, id);
+	if (r < 0)
+		return step_fail(err, r, "read", "%s/etc/passwd", cfg->host_dir);
+	etc_fd = rootfs_open_etc(fs, err);
+	if (etc_fd < 0)
+		return etc_fd;
+	r = identity_write(cfg, id, host_etc_fd, etc_fd);
+	if (r < 0)
+		return step_fail(err, r, "write passwd and group for user",
+				 "%s", cfg->user);
+	return 0;
+}
+
+static int build_sandbox(const struct config *cfg, struct rootfs *fs,
+			 struct identity *id, struct step_error *err)
+{
+	int r;
+
+	r = rootfs_enter_namespace(err);
+	if (r < 0)
+		return r;
+
+	r = rootfs_create_layers(cfg, fs, err);
+	if (r < 0)
+		return r;
+
+	/* The upper layer must be complete before its overlay is mounted:
+	 * overlayfs does not expect changes below a mounted layer. */
+	r = write_identity(cfg, fs, id, err);
+	if (r < 0)
+		return r;
+
+	r = rootfs_mount(cfg, fs, err);
+	if (r < 0)
+		return r;
+
+	r = rootfs_make_home(fs, id->home, cfg->uid, cfg->gid, err);
+	if (r < 0)
+		return r;
+
+	return rootfs_mount_workdir(cfg, fs, err);
+}
+
+int main(int argc, char **argv)
+{
+	struct step_error err = { 0 };
+	struct identity id = { 0 };
+	struct timespec deadline;
+	struct config cfg;
+	struct rootfs fs;
+	pid_t command;
+	int r, status;
+
+	if (read_config(&cfg) < 0)
+		return EXIT_INIT_FAILED;
+
+	r = supervisor_init();
+	if (r < 0) {
+		log_error("failed to prepare PID 1: %s", strerror(-r));
+		return EXIT_INIT_FAILED;
+	}
+
+	r = rootfs_scan_host(&cfg, &fs, &err);
+	if (r < 0) {
+		log_step_error(&err, r);
+		return EXIT_INIT_FAILED;
+	}
+
+	r = build_sandbox(&cfg, &fs, &id, &err);
+	if (r < 0) {
+		log_step_error(&err, r);
+		teardown_mounts(&fs);
+		return EXIT_INIT_FAILED;
+	}
+
+	const struct spawn_request req = {
+		.cfg = &cfg, .fs = &fs, .id = &id,
+		.argv = command_argv(argc, argv), .envp = environ,
+	};
+	r = spawn_command(&req, &command);
+	if (r < 0) {
+		log_error("failed to start the command: %s", strerror(-r));
+		teardown_mounts(&fs);
+		return EXIT_INIT_FAILED;
+	}
+
+	status = supervise(command, cfg.stop_timeout, &deadline);
+	log_debug("command exited with status %d", status);
+
+	teardown_processes(command, cfg.stop_timeout, &deadline);
+	teardown_mounts(&fs);
+	return status;
+}

@@ -1,0 +1,65 @@
+/* Overlay layers: preparing the directories and mounting kernel overlayfs. */
+#include "overlay.h"
+
+#include "fsutil.h"
+#include "log.h"
+#include "mount.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int overlay_prepare(int state_fd, const char *name, int lower_fd)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int r;
+
+	if (fstat(lower_fd, &st) < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "work/%s", name);
+	r = fs_make_dir(state_fd, path, 0700, 0, 0);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "upper/%s", name);
+	r = fs_make_dir(state_fd, path, st.st_mode & 07777, st.st_uid, st.st_gid);
+	if (r < 0)
+		return r;
+	return 0;
+}
+
+bool overlay_path_is_safe(const char *path)
+{
+	return strpbrk(path, ",:\\") == NULL;
+}
+
+int overlay_mount(const char *lower, const char *upper, const char *work,
+		  const char *target)
+{
+	char options[3 * PATH_MAX + 128];
+	int r;
+
+	if (!overlay_path_is_safe(lower) || !overlay_path_is_safe(upper) ||
+	    !overlay_path_is_safe(work))
+		return -EINVAL;
+
+	/* redirect_dir lets rename(2) move a directory that came from the
+	 * lower layer (EXDEV without it); metacopy makes chmod and chown of
+	 * a large lower file copy metadata only. */
+	snprintf(options, sizeof(options),
+		 "nosuid,nodev,lowerdir=%s,upperdir=%s,workdir=%s,"
+		 "redirect_dir=on,metacopy=on", lower, upper, work);
+	r = mount_at("overlay", target, "overlay", options);
+	if (r != -EINVAL)
+		return r;
+
+	log_warning("overlayfs rejected redirect_dir and metacopy on %s; "
+		    "mounting without them, so renaming a directory from the "
+		    "host will fail with EXDEV", target);
+	snprintf(options, sizeof(options),
+		 "nosuid,nodev,lowerdir=%s,upperdir=%s,workdir=%s",
+		 lower, upper, work);
+	return mount_at("overlay", target, "overlay", options);
+}

@@ -1,0 +1,135 @@
+/* Supervisor: signal forwarding and reaping in PID 1. */
+#include "supervisor.h"
+
+#include "exitcode.h"
+#include "log.h"
+#include "teardown.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int supervisor_init(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+		return -errno;
+	if (chdir("/") < 0)
+		return -errno;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return -errno;
+	if (getpid() != 1) {
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+			return -errno;
+		log_debug("not running as PID 1; registered as child subreaper");
+	}
+	return 0;
+}
+
+int supervisor_exit_status(int wait_status)
+{
+	if (WIFSIGNALED(wait_status))
+		return EXIT_SIGNAL_BASE + WTERMSIG(wait_status);
+	return WEXITSTATUS(wait_status);
+}
+
+/* Reaps every child that has exited. Returns true once command is among
+ * them. Called after every wake-up, because several SIGCHLDs that arrive
+ * together are delivered as one. */
+static bool reap_children(pid_t command, int *status)
+{
+	bool command_done = false;
+	int wstatus;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		if (pid != command)
+			continue;
+		*status = supervisor_exit_status(wstatus);
+		command_done = true;
+	}
+	return command_done;
+}
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
+}
+
+static void forward(pid_t command, int sig)
+{
+	if (kill(-command, sig) < 0 && errno != ESRCH)
+		log_warning("cannot forward signal %d to process group %d: %m, "
+			    "ignoring", sig, (int)command);
+}
+
+/* Returns the time left until deadline, NULL when no stop has started. */
+static const struct timespec *time_left(const struct timespec *deadline,
+					struct timespec *left)
+{
+	struct timespec now;
+
+	if (deadline->tv_sec == 0)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left->tv_sec = deadline->tv_sec - now.tv_sec;
+	left->tv_nsec = deadline->tv_nsec - now.tv_nsec;
+	if (left->tv_nsec < 0) {
+		left->tv_sec--;
+		left->tv_nsec += 1000000000L;
+	}
+	if (left->tv_sec < 0) {
+		left->tv_sec = 0;
+		left->tv_nsec = 0;
+	}
+	return left;
+}
+
+static void start_stop(pid_t command, unsigned stop_timeout,
+		       struct timespec *deadline)
+{
+	if (deadline->tv_sec != 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += stop_timeout;
+	log_debug("stop requested; sending SIGTERM to every process, "
+		  "SIGKILL in %u s", stop_timeout);
+	teardown_signal_all(command, SIGTERM);
+	teardown_signal_all(command, SIGCONT);
+}
+
+int supervise(pid_t command, unsigned stop_timeout, struct timespec *deadline)
+{
+	bool killed = false;
+	sigset_t all;
+	int status = EXIT_INIT_FAILED;
+
+	sigfillset(&all);
+	deadline->tv_sec = 0;
+	deadline->tv_nsec = 0;
+	while (!reap_children(command, &status)) {
+		struct timespec left;
+		const struct timespec *timeout = time_left(deadline, &left);
+		siginfo_t info;
+		int sig;
+
+		if (timeout && timeout->tv_sec == 0 && timeout->tv_nsec == 0) {
+			if (!killed)
+				teardown_signal_all(command, SIGKILL);
+			killed = true;
+			/* Only SIGCHLD matters now; wait for it without a limit. */
+			timeout = NULL;
+		}
+		sig = sigtimedwait(&all, &info, timeout);
+		if (sig <= 0 || sig == SIGCHLD)
+			continue;
+		forward(command, sig);
+		if (is_stop_signal(sig))
+			start_stop(command, stop_timeout, deadline);
+	}
+	return status;
+}

@@ -1,0 +1,181 @@
+#!/bin/bash
+# Run every test tier of sandbox-init and print one closing line
+# "N passed, N failed[, N skipped]" that sums them.
+#
+#   1. set up the machine (scripts/setup-test-env.sh; root only)
+#   2. Debug build in build/, all ctest tests: unit, integration, e2e
+#   3. ASan+UBSan build in build-asan/, the unit and integration tests
+#   4. shellcheck on the shell scripts
+#
+# Usage: scripts/test.sh   (as root to run the privileged tiers)
+# Exits non-zero when any test, build or check fails.
+set -uo pipefail
+
+repo_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$repo_dir" || exit 1
+
+# Privileged tests exit 77 to skip when they lack root, unshare or Docker.
+# As root, and in CI, this script has set all of that up, so a skip would
+# hide a broken test: SANDBOX_TEST_REQUIRE=1 makes the tests fail instead.
+# An explicit SANDBOX_TEST_REQUIRE in the environment wins.
+if [ "${CI:-}" = true ] || [ "$(id -u)" -eq 0 ]; then
+	: "${SANDBOX_TEST_REQUIRE:=1}"
+else
+	: "${SANDBOX_TEST_REQUIRE:=0}"
+fi
+export SANDBOX_TEST_REQUIRE
+
+# The e2e tier builds a Docker image, so give ctest room beyond its
+# default per-test limit only for tests that set no TIMEOUT of their own.
+readonly ctest_timeout=1200
+
+passed=0
+failed=0
+skipped=0
+dockerd_pid=
+
+log() {
+	printf '\n== test.sh: %s\n' "$*"
+}
+
+record_failure() {
+	echo "test.sh: FAILED: $*" >&2
+	failed=$((failed + 1))
+}
+
+stop_started_dockerd() {
+	local waited=0
+
+	[ -n "$dockerd_pid" ] || return 0
+	[ "$(cat "/proc/$dockerd_pid/comm" 2>/dev/null)" = dockerd ] || return 0
+	log "stopping dockerd (PID $dockerd_pid), which this run started"
+	kill -TERM "$dockerd_pid"
+	while kill -0 "$dockerd_pid" 2>/dev/null && [ "$waited" -lt 30 ]; do
+		sleep 1
+		waited=$((waited + 1))
+	done
+	if kill -0 "$dockerd_pid" 2>/dev/null; then
+		echo "test.sh: dockerd (PID $dockerd_pid) still runs ${waited} s after SIGTERM; leaving it" >&2
+	else
+		rm -f /run/sandbox-test-dockerd.pid
+	fi
+	dockerd_pid=
+}
+
+setup_machine() {
+	local pid_file=/run/sandbox-test-dockerd.pid docker_was_up=0
+
+	if [ "$(id -u)" -ne 0 ]; then
+		log "not root: skipping machine set-up; privileged tests will skip"
+		return
+	fi
+	if docker info >/dev/null 2>&1; then
+		docker_was_up=1
+	fi
+
+	log "setting up the machine"
+	if ! DOCKERD_PID_FILE=$pid_file scripts/setup-test-env.sh; then
+		record_failure "scripts/setup-test-env.sh"
+		return
+	fi
+	if [ "$docker_was_up" -eq 0 ] && [ -f "$pid_file" ]; then
+		dockerd_pid=$(cat "$pid_file")
+	fi
+}
+
+# Add the results in a ctest JUnit file to the totals.
+count_junit() {
+	local file=$1 run fail notrun
+
+	run=$(grep -c '<testcase .*status="run"' "$file")
+	fail=$(grep -c '<testcase .*status="fail"' "$file")
+	notrun=$(grep -Ec '<testcase .*status="(notrun|disabled)"' "$file")
+	echo "test.sh: $file: $run passed, $fail failed, $notrun skipped"
+	passed=$((passed + run))
+	failed=$((failed + fail))
+	skipped=$((skipped + notrun))
+	[ "$fail" -eq 0 ]
+}
+
+# Configure and build tree $1 with the remaining cmake arguments.
+build_tree() {
+	local dir=$1
+
+	shift
+	log "building $dir"
+	if ! cmake -S . -B "$dir" "$@"; then
+		record_failure "cmake configure of $dir"
+		return 1
+	fi
+	if ! cmake --build "$dir" --parallel "$(nproc)"; then
+		record_failure "cmake build of $dir"
+		return 1
+	fi
+}
+
+# Run ctest in tree $1 with the remaining ctest arguments.
+run_ctest() {
+	local dir=$1 junit status
+
+	shift
+	junit=$repo_dir/$dir/ctest-junit.xml
+	rm -f "$junit"
+	log "ctest in $dir $*"
+	ctest --test-dir "$dir" --output-on-failure --no-tests=error \
+		--timeout "$ctest_timeout" --output-junit "$junit" "$@"
+	status=$?
+
+	if [ ! -f "$junit" ]; then
+		record_failure "ctest in $dir wrote no JUnit file (exit $status)"
+		return
+	fi
+	if count_junit "$junit" && [ "$status" -ne 0 ]; then
+		# ctest failed without a failing test case (no tests found,
+		# a test that could not start): count the run itself.
+		record_failure "ctest in $dir exited $status"
+	fi
+}
+
+run_shellcheck() {
+	local files=()
+
+	shopt -s nullglob
+	files=(scripts/*.sh tests/e2e/*.sh tests/integration/*.sh .ci/run)
+	shopt -u nullglob
+
+	log "shellcheck on ${#files[@]} files"
+	if shellcheck "${files[@]}"; then
+		passed=$((passed + 1))
+	else
+		record_failure "shellcheck"
+	fi
+}
+
+main() {
+	trap stop_started_dockerd EXIT
+	setup_machine
+
+	if build_tree build -DCMAKE_BUILD_TYPE=Debug; then
+		run_ctest build
+	fi
+
+	if build_tree build-asan -DCMAKE_BUILD_TYPE=Debug -DSANDBOX_SANITIZE=ON; then
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+			run_ctest build-asan -R '^(unit|integration)$'
+	fi
+
+	run_shellcheck
+	# Stop dockerd here rather than only in the EXIT trap, so that the
+	# summary stays the last line of the output.
+	stop_started_dockerd
+
+	echo
+	if [ "$skipped" -gt 0 ]; then
+		echo "$passed passed, $failed failed, $skipped skipped"
+	else
+		echo "$passed passed, $failed failed"
+	fi
+	[ "$failed" -eq 0 ]
+}
+
+main "$@"
