@@ -6,6 +6,7 @@
 #include "teardown.h"
 
 #include <errno.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -17,6 +18,10 @@ int supervisor_init(void)
 
 	sigfillset(&all);
 	if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+		return -errno;
+	/* Descriptors inherited from the container's creator would keep pipes
+	 * open for as long as PID 1 lives. */
+	if (close_range(3, ~0U, 0) < 0)
 		return -errno;
 	if (chdir("/") < 0)
 		return -errno;
@@ -55,11 +60,6 @@ static bool reap_children(pid_t command, int *status)
 	return command_done;
 }
 
-static bool is_stop_signal(int sig)
-{
-	return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
-}
-
 static void forward(pid_t command, int sig)
 {
 	if (kill(-command, sig) < 0 && errno != ESRCH)
@@ -92,8 +92,10 @@ static const struct timespec *time_left(const struct timespec *deadline,
 static void start_stop(pid_t command, unsigned stop_timeout,
 		       struct timespec *deadline)
 {
-	if (deadline->tv_sec != 0)
+	if (deadline->tv_sec != 0) {
+		teardown_signal_all(command, SIGTERM);
 		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, deadline);
 	deadline->tv_sec += stop_timeout;
 	log_debug("stop requested; sending SIGTERM to every process, "
@@ -127,9 +129,12 @@ int supervise(pid_t command, unsigned stop_timeout, struct timespec *deadline)
 		sig = sigtimedwait(&all, &info, timeout);
 		if (sig <= 0 || sig == SIGCHLD)
 			continue;
-		forward(command, sig);
-		if (is_stop_signal(sig))
+		/* SIGTERM is how "docker stop" asks PID 1 to stop: it goes to
+		 * every process, not only to the command's group. */
+		if (sig == SIGTERM)
 			start_stop(command, stop_timeout, deadline);
+		else
+			forward(command, sig);
 	}
 	return status;
 }

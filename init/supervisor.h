@@ -11,10 +11,11 @@
 int supervisor_init(void);
 
 /* Forwards every signal except SIGCHLD to the command's process group and
- * reaps every child until the command itself has exited. SIGTERM, SIGINT,
- * SIGHUP and SIGQUIT also start the stop: the grace period of
- * stop_timeout seconds begins and *deadline is set. Returns the command's
- * exit status: its exit code, or 128 + N when signal N killed it. */
+ * reaps every child until the command itself has exited. SIGTERM starts
+ * the stop instead: it goes to every process, the grace period of
+ * stop_timeout seconds begins and *deadline is set; once it has passed,
+ * every process gets SIGKILL. Returns the command's exit status: its exit
+ * code, or 128 + N when signal N killed it. */
 int supervise(pid_t command, unsigned stop_timeout, struct timespec *deadline);
 
 /* Converts a wait status to an exit status. */

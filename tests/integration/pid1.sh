@@ -1,0 +1,131 @@
+# shellcheck shell=bash
+# Cases for the duties of PID 1: reaping, exit statuses, signal forwarding,
+# the whole-tree stop, descriptor and signal hygiene, running as a child,
+# and load.
+# shellcheck disable=SC2016 # sh -c scripts expand inside the sandbox
+
+# Reaping: a grandchild killed just before the command exits must not hang
+# PID 1, in many runs, each with its own timeout.
+reap_hangs=0
+reap_runs=${REAP_RUNS:-500}
+for _ in $(seq "$reap_runs"); do
+	RUN_TIMEOUT=10 run_init -- sh -c '
+		sh -c "sleep 30 & echo \$! > /tmp/gc; wait" &
+		while [ ! -s /tmp/gc ]; do :; done
+		kill -9 "$(cat /tmp/gc)"
+		exit 0'
+	[ "$STATUS" = 0 ] || reap_hangs=$((reap_hangs + 1))
+done
+check "grandchild killed before exit: $reap_runs runs end with 0" \
+	[ "$reap_hangs" = 0 ]
+
+# Exit status: every code passes through.
+bad_codes=""
+for code in $(seq 0 255); do
+	run_init -- sh -c "exit $code"
+	[ "$STATUS" = "$code" ] || bad_codes="$bad_codes $code:$STATUS"
+done
+check "every exit code from 0 to 255 passes through" [ -z "$bad_codes" ]
+[ -z "$bad_codes" ] || echo "  wrong:$bad_codes"
+
+# Forwarding: every catchable signal reaches the command, which leads its
+# own process group. Numbers 32 and 33 are reserved by glibc. SIGTERM is
+# the stop request, which sends SIGCONT after it, so it is tested alone.
+forwarded=""
+for sig in $(seq 1 31) $(seq 34 64); do
+	case $sig in 9 | 15 | 17 | 19) continue ;; esac
+	forwarded="$forwarded $sig"
+done
+count=$(echo "$forwarded" | wc -w)
+SEND_SIGNAL=$forwarded run_init -- python3 /opt/bin/signal_probe.py "$count"
+check "command leads its process group" [ "$(head -n 1 "$OUT")" = leader ]
+check "every catchable signal is forwarded, real-time ones too" \
+	[ "$(tail -n +2 "$OUT" | sort -n | tr '\n' ' ')" = "$(echo "$forwarded" | tr ' ' '\n' | sed '/^$/d' | sort -n | tr '\n' ' ')" ]
+SEND_SIGNAL=TERM run_init -- python3 /opt/bin/signal_probe.py 2
+check "SIGTERM reaches the command, then SIGCONT" \
+	[ "$(tail -n +2 "$OUT" | tr '\n' ' ')" = "15 18 " ]
+SEND_SIGNAL="CHLD USR1" run_init -- python3 /opt/bin/signal_probe.py 1
+check "SIGCHLD is not forwarded" [ "$(tail -n +2 "$OUT")" = 10 ]
+
+# Whole-tree stop after the command exits.
+run_init -- sh -c '
+	sh -c "trap \"sleep 1; echo worker finished\" TERM; sleep 30 & wait" &
+	sleep 0.3
+	exit 0'
+check "worker whose TERM handler takes 1 s finishes it" out_is "worker finished"
+run_init -- sh -c '
+	setsid sh -c "trap \"echo daemon got TERM; exit 0\" TERM
+		while :; do sleep 0.1; done" &
+	sleep 0.3
+	exit 0'
+check "daemon that called setsid gets SIGTERM" out_is "daemon got TERM"
+run_init -- sh -c '
+	sh -c "
+		trap \"kill -TERM \\\$w1 \\\$w2; wait\" TERM
+		sh -c \"trap \\\"sleep 2; echo drained; exit 0\\\" TERM; sleep 30 & wait\" & w1=\$!
+		sh -c \"trap \\\"sleep 2; echo drained; exit 0\\\" TERM; sleep 30 & wait\" & w2=\$!
+		wait" &
+	sleep 0.5
+	exit 0'
+check "workers that drain for 2 s are not killed early" \
+	out_is "$(printf 'drained\ndrained')"
+SEND_SIGNAL=TERM SEND_DELAY=0.5 run_init -- sh -c '
+	setsid sh -c "trap \"echo daemon got TERM; exit 0\" TERM
+		while :; do sleep 0.1; done" &
+	trap "exit 0" TERM
+	while :; do sleep 0.1; done'
+check "stop request reaches a daemon outside the group" out_is "daemon got TERM"
+check "stop request ends with the command's status" status_is 0
+
+# Stop signals sent to PID 1 go to the command, never stop PID 1.
+SEND_SIGNAL="TSTP TTIN TTOU" SEND_DELAY=0.5 run_init -- python3 /opt/bin/signal_probe.py 3
+check "SIGTSTP, SIGTTIN and SIGTTOU do not stop PID 1" status_is 0
+check "SIGTSTP, SIGTTIN and SIGTTOU reach the command" \
+	[ "$(tail -n +2 "$OUT" | sort -n | tr '\n' ' ')" = "20 21 22 " ]
+
+# Hygiene.
+run_init -- grep -E '^Sig(Blk|Ign):' /proc/self/status
+check "command starts with no blocked or ignored signal" \
+	out_is "$(printf 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000')"
+fifo=$SCRATCH/fd3
+rm -f "$fifo"
+mkfifo "$fifo"
+timeout 5 cat "$fifo" >/dev/null &
+reader=$!
+INIT_WRAPPER="$HERE/with-fd3.sh $fifo" run_init -- sleep 2 &
+runner=$!
+started=$(date +%s%N)
+wait "$reader"
+reader_status=$?
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+wait "$runner"
+check "fd 3 of the container reaches EOF while the command runs" \
+	[ "$reader_status" = 0 -a "$elapsed_ms" -lt 1800 ]
+
+# Not PID 1: under another init, sandbox-init registers as subreaper.
+INIT_WRAPPER="tini -s --" run_init DEBUG=1 -- sh -c '
+	setsid sh -c "trap \"echo daemon got TERM; exit 0\" TERM
+		while :; do sleep 0.1; done" &
+	sleep 0.3
+	exit 4'
+check "as a child of tini the status passes through" status_is 4
+check "as a child of tini a setsid daemon gets SIGTERM" out_is "daemon got TERM"
+check "as a child it says once that it is a subreaper" \
+	[ "$(grep -c 'subreaper' "$ERR")" = 1 ]
+INIT_WRAPPER="tini -s --" run_init -- sh -c '
+	sh -c "sleep 30 & echo \$! > /tmp/gc; wait" &
+	while [ ! -s /tmp/gc ]; do :; done
+	kill -9 "$(cat /tmp/gc)"
+	exit 6'
+check "as a child orphans are reaped and the status kept" status_is 6
+
+# Load.
+run_init -- sh -c '
+	i=0
+	while [ $i -lt 1000 ]; do sh -c "true &"; i=$((i + 1)); done
+	sleep 1
+	grep -l "^State:.*Z" /proc/[0-9]*/status 2>/dev/null | wc -l'
+check "1000 orphans leave no zombie after 1 s" out_is 0
+SEND_SIGNAL=USR1 SEND_COUNT=10000 SEND_DELAY=0.3 RUN_TIMEOUT=60 run_init -- \
+	sh -c 'trap "" USR1; sleep 3; exit 42'
+check "burst of 10000 SIGUSR1 keeps the exit status" status_is 42

@@ -1,0 +1,52 @@
+#!/bin/bash
+# Runs inside a new mount namespace: makes the fake host directories under a
+# private /run, then starts the given command as PID 1 of a new PID
+# namespace. Arguments: SCRATCH WORKDIR COMMAND...
+set -eu
+scratch=$1
+workdir=$2
+shift 2
+
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/host/usr /run/host/etc /run/host/opt /run/host/workdir
+mount --bind -o ro /usr /run/host/usr
+mount --bind -o ro /etc /run/host/etc
+mount --bind -o ro "$scratch/opt" /run/host/opt
+mount --bind -o ro "$workdir" /run/host/workdir
+
+# Prints the pid of the first sandbox-init process below $1.
+find_init() {
+	local pids=$1 child
+	while [ -n "$pids" ]; do
+		for child in $pids; do
+			if [ "$(cat "/proc/$child/comm" 2>/dev/null)" = sandbox-init ]; then
+				echo "$child"
+				return 0
+			fi
+		done
+		pids=$(for child in $pids; do pgrep -P "$child"; done)
+	done
+	return 1
+}
+
+set +e
+unshare --pid --fork "$@" &
+pid=$!
+if [ -n "$SEND_SIGNAL" ]; then
+	sleep "$SEND_DELAY"
+	if init=$(find_init "$pid"); then
+		for sig in $SEND_SIGNAL; do
+			for _ in $(seq "$SEND_COUNT"); do
+				kill "-$sig" "$init" 2>/dev/null || break
+			done
+		done
+	fi
+fi
+wait "$pid"
+status=$?
+# Teardown must have removed its state directory.
+if [ -e /run/sandbox-init ]; then
+	echo "LEFTOVER /run/sandbox-init" >&2
+	exit 99
+fi
+exit "$status"
