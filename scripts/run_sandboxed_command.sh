@@ -1,14 +1,14 @@
 #!/bin/bash
-# Run a command in a throwaway sandbox: it sees the host's tools and the
-# current directory, runs as the calling user, and its writes are discarded
-# when it ends.
+# Run a command in a throwaway sandbox: it can read the host's tools and
+# the current directory, runs as the calling user, and its writes are
+# discarded when it ends.
 #
 # Usage: run_sandboxed_command.sh [command] [arguments]
 # With no command, the sandbox starts the user's login shell.
 #
-# The exit status is the command's, 128+N when a signal N killed it, and
-# 125 when the sandbox could not be set up (by this script, Docker or
-# sandbox-init).
+# The exit status is the command's, 128+N when signal N killed it, 126 when
+# the command cannot be executed, 127 when it is not found, and 125 when
+# this script, Docker or sandbox-init failed to set up the sandbox.
 set -eu
 
 readonly image=parent-container:latest

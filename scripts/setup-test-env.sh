@@ -1,6 +1,6 @@
 #!/bin/bash
 # Prepare this machine for scripts/test.sh: install the build and test
-# packages, start a Docker engine when none answers, and make the
+# packages, start a Docker engine when none responds, and make the
 # debian:bookworm-slim base image with debootstrap when it is missing
 # (no image registry is reachable on the test machines).
 #
@@ -54,15 +54,15 @@ install_packages() {
 		"${missing[@]}"
 }
 
-docker_answers() {
+docker_responds() {
 	docker info >/dev/null 2>&1
 }
 
 start_dockerd() {
 	local pid waited=0
 
-	if docker_answers; then
-		log "a Docker engine answers"
+	if docker_responds; then
+		log "a Docker engine responds"
 		return
 	fi
 	command -v dockerd >/dev/null || die "dockerd not found after installing docker.io"
@@ -75,7 +75,7 @@ start_dockerd() {
 	pid=$!
 	echo "$pid" >"$DOCKERD_PID_FILE"
 
-	until docker_answers; do
+	until docker_responds; do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			rm -f "$DOCKERD_PID_FILE"
 			tail -n 20 "$DOCKERD_LOG" >&2 || true
@@ -83,12 +83,12 @@ start_dockerd() {
 		fi
 		if [ "$waited" -ge "$DOCKERD_WAIT_SECONDS" ]; then
 			tail -n 20 "$DOCKERD_LOG" >&2 || true
-			die "dockerd (PID $pid) did not answer within ${DOCKERD_WAIT_SECONDS} s; see $DOCKERD_LOG"
+			die "timed out after ${DOCKERD_WAIT_SECONDS} s waiting for dockerd (PID $pid) to respond; see $DOCKERD_LOG"
 		fi
 		sleep 1
 		waited=$((waited + 1))
 	done
-	log "dockerd (PID $pid) answers after ${waited} s"
+	log "dockerd (PID $pid) responds after ${waited} s"
 }
 
 # The machine can hold a newer docker CLI (first in PATH) than the daemon

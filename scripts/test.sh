@@ -15,8 +15,8 @@ repo_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$repo_dir" || exit 1
 
 # Privileged tests exit 77 to skip when they lack root, unshare or Docker.
-# As root, and in CI, this script has set all of that up, so a skip would
-# hide a broken test: SANDBOX_TEST_REQUIRE=1 makes the tests fail instead.
+# As root this script sets all of that up (and CI runs as root), so a skip
+# would hide a broken test: SANDBOX_TEST_REQUIRE=1 makes them fail instead.
 # An explicit SANDBOX_TEST_REQUIRE in the environment wins.
 if [ "${CI:-}" = true ] || [ "$(id -u)" -eq 0 ]; then
 	: "${SANDBOX_TEST_REQUIRE:=1}"
@@ -25,9 +25,12 @@ else
 fi
 export SANDBOX_TEST_REQUIRE
 
-# The e2e tier builds a Docker image, so give ctest room beyond its
-# default per-test limit only for tests that set no TIMEOUT of their own.
-readonly ctest_timeout=1200
+# Seconds a test that sets no TIMEOUT property of its own may run, well
+# below ctest's default of 1500, so that a hung test fails early.
+readonly ctest_timeout=600
+
+# Where scripts/setup-test-env.sh records the dockerd it starts.
+readonly dockerd_pid_file=/run/sandbox-test-dockerd.pid
 
 passed=0
 failed=0
@@ -57,13 +60,13 @@ stop_started_dockerd() {
 	if kill -0 "$dockerd_pid" 2>/dev/null; then
 		echo "test.sh: dockerd (PID $dockerd_pid) still runs ${waited} s after SIGTERM; leaving it" >&2
 	else
-		rm -f /run/sandbox-test-dockerd.pid
+		rm -f "$dockerd_pid_file"
 	fi
 	dockerd_pid=
 }
 
 setup_machine() {
-	local pid_file=/run/sandbox-test-dockerd.pid docker_was_up=0
+	local docker_was_up=0
 
 	if [ "$(id -u)" -ne 0 ]; then
 		log "not root: skipping machine set-up; privileged tests will skip"
@@ -71,29 +74,65 @@ setup_machine() {
 	fi
 	if docker info >/dev/null 2>&1; then
 		docker_was_up=1
+	else
+		# No engine responds, so a PID file left by an earlier run is stale.
+		rm -f "$dockerd_pid_file"
 	fi
 
 	log "setting up the machine"
-	if ! DOCKERD_PID_FILE=$pid_file scripts/setup-test-env.sh; then
+	if ! DOCKERD_PID_FILE=$dockerd_pid_file scripts/setup-test-env.sh; then
 		record_failure "scripts/setup-test-env.sh"
 		return
 	fi
-	if [ "$docker_was_up" -eq 0 ] && [ -f "$pid_file" ]; then
-		dockerd_pid=$(cat "$pid_file")
+	if [ "$docker_was_up" -eq 0 ] && [ -f "$dockerd_pid_file" ]; then
+		dockerd_pid=$(cat "$dockerd_pid_file")
 	fi
 }
 
-# Add the results in a ctest JUnit file to the totals.
+# Add the results in a ctest JUnit file to the totals. ctest marks both a
+# skipped test and one it could not start (missing executable) as
+# status="notrun", so only a skip message naming a SKIP_ property counts
+# as skipped, and any other "notrun" counts as failed.
 count_junit() {
-	local file=$1 run fail notrun
+	local file=$1 counts run fail skip
 
-	run=$(grep -c '<testcase .*status="run"' "$file")
-	fail=$(grep -c '<testcase .*status="fail"' "$file")
-	notrun=$(grep -Ec '<testcase .*status="(notrun|disabled)"' "$file")
-	echo "test.sh: $file: $run passed, $fail failed, $notrun skipped"
+	counts=$(awk '
+		function close_pending() {
+			if (pending)
+				fail++
+			pending = 0
+		}
+		/<testcase / {
+			close_pending()
+			match($0, /status="[a-z]+"/)
+			status = substr($0, RSTART + 8, RLENGTH - 9)
+			if (status == "run")
+				run++
+			else if (status == "fail")
+				fail++
+			else if (status == "disabled")
+				skip++
+			else
+				pending = 1
+			next
+		}
+		pending && /<skipped message="/ {
+			if ($0 ~ /<skipped message="SKIP_/)
+				skip++
+			else
+				fail++
+			pending = 0
+		}
+		END {
+			close_pending()
+			print run + 0, fail + 0, skip + 0
+		}' "$file")
+	read -r run fail skip <<<"$counts"
+
+	echo "test.sh: $file: $run passed, $fail failed, $skip skipped"
 	passed=$((passed + run))
 	failed=$((failed + fail))
-	skipped=$((skipped + notrun))
+	skipped=$((skipped + skip))
 	[ "$fail" -eq 0 ]
 }
 

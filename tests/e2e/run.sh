@@ -3,9 +3,10 @@
 # real Docker engine. The shim runs as an ordinary user in the docker group,
 # the way real users run it.
 #
-# Needs root (to create the test user) and a Docker engine that answers.
+# Needs root (to create the test user) and a Docker engine that responds.
 # Without them it exits 77 (skip), or 1 when SANDBOX_TEST_REQUIRE=1.
-# It removes only the containers, files and directories it created.
+# It keeps the test user for later runs, and removes only the containers,
+# files and directories it created.
 set -uo pipefail
 
 source_dir=${SANDBOX_SOURCE_DIR:-$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)}
@@ -38,13 +39,13 @@ die() {
 # Remove the containers this script started (found by their unique bind
 # sources or the recorded ID) and its temporary directories.
 cleanup() {
-	local id
+	local container_id
 
 	[ -n "$e2e_root" ] || return 0
-	for id in $(docker ps -aq --no-trunc --filter "volume=$e2e_root/work" \
+	for container_id in $(docker ps -aq --no-trunc --filter "volume=$e2e_root/work" \
 		--filter "volume=$e2e_root/odd,dir:x y" 2>/dev/null); do
-		echo "e2e: removing leftover container $id" >&2
-		docker rm -f "$id" >/dev/null 2>&1 || true
+		echo "e2e: removing leftover container $container_id" >&2
+		docker rm -f "$container_id" >/dev/null 2>&1 || true
 	done
 	if [ -s "$root_cid_file" ]; then
 		docker rm -f "$(cat "$root_cid_file")" >/dev/null 2>&1 || true
@@ -92,7 +93,7 @@ expect_eq() {
 check_preconditions() {
 	[ "$(id -u)" -eq 0 ] || skip "must run as root to create the test user $test_user"
 	command -v docker >/dev/null || skip "docker not found in PATH"
-	docker info >/dev/null 2>&1 || skip "no Docker engine answers (docker info failed)"
+	docker info >/dev/null 2>&1 || skip "no Docker engine responds (docker info failed)"
 	command -v runuser >/dev/null || skip "runuser not found; install util-linux"
 	command -v useradd >/dev/null || skip "useradd not found; install passwd"
 }
@@ -120,7 +121,7 @@ ensure_test_user() {
 }
 
 make_dirs() {
-	e2e_root=$(mktemp -d /tmp/sbx-e2e.XXXXXX) || die "mktemp failed"
+	e2e_root=$(mktemp -d /tmp/sbx-e2e.XXXXXX) || die "failed to create a temporary directory under /tmp"
 	chmod 755 "$e2e_root"
 	root_cid_file=$e2e_root/root.cid
 
@@ -218,13 +219,15 @@ snapshot_mounts() {
 	awk '{ print $5 }' /proc/self/mountinfo | sort
 }
 
+# Print the PIDs of sandbox-init processes in Docker containers. The cgroup
+# test leaves out the ones that integration tests start without Docker.
 sandbox_init_pids() {
-	local comm_file
+	local proc_dir
 
-	for comm_file in /proc/[0-9]*/comm; do
-		if [ "$(cat "$comm_file" 2>/dev/null)" = sandbox-init ]; then
-			basename "$(dirname "$comm_file")"
-		fi
+	for proc_dir in /proc/[0-9]*; do
+		[ "$(cat "$proc_dir/comm" 2>/dev/null)" = sandbox-init ] || continue
+		grep -q docker "$proc_dir/cgroup" 2>/dev/null || continue
+		basename "$proc_dir"
 	done | sort
 }
 
@@ -232,6 +235,9 @@ snapshot_containers() {
 	docker ps -aq --no-trunc | sort
 }
 
+# NOTE: any process on the machine can add an entry to /tmp, so this check
+# assumes that no other test runs at the same time (ctest runs tests one
+# after another unless given -j).
 snapshot_tmp() {
 	find /tmp -mindepth 1 -maxdepth 1 -printf '%f\n' | sort
 }
@@ -252,7 +258,7 @@ new_entries() {
 
 case_user_name() {
 	sandbox "$work" python3 -c "import os; print(os.environ.get('USER', 'Unknown'))"
-	expect_eq "a: python3 sees USER of the caller" "0 $test_user" "$status $output"
+	expect_eq "a: python3 reads USER as the caller" "0 $test_user" "$status $output"
 }
 
 case_ids() {
@@ -339,8 +345,10 @@ case_root_working_dir() {
 case_no_leftovers() {
 	local kind leftovers waited=0
 
-	# docker run --rm returns once the container is removed, but the
-	# daemon can still be tearing down its mounts, so poll for a while.
+	# These checks run no command, so no stderr belongs to them.
+	: >"$e2e_root/stderr"
+	# The daemon can still be tearing down a container's mounts right
+	# after docker run returns, so poll for a while.
 	while :; do
 		take_snapshot after
 		leftovers=$(for kind in mounts pids containers tmp; do new_entries "$kind"; done)

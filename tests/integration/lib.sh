@@ -41,6 +41,7 @@ done
 #   SEND_SIGNAL, SEND_DELAY, SEND_COUNT: signal sandbox-init after a delay
 #   INIT_WRAPPER: a command that runs sandbox-init as a child, not as PID 1
 #   RUN_TIMEOUT: seconds before the run counts as hung (status 124)
+#   TERMINAL_INPUT: run on a pseudo-terminal, typing these --type options
 run_init() {
 	local env=()
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
@@ -50,10 +51,15 @@ run_init() {
 	shift
 	OUT=$SCRATCH/out
 	ERR=$SCRATCH/err
+	local terminal=()
+	if [ -n "${TERMINAL_INPUT+set}" ]; then
+		# shellcheck disable=SC2206 # TERMINAL_INPUT is a word list
+		terminal=(python3 "$HERE/pty_driver.py" $TERMINAL_INPUT --)
+	fi
 	# shellcheck disable=SC2086 # INIT_WRAPPER is a word list
 	SEND_SIGNAL=${SEND_SIGNAL:-} SEND_DELAY=${SEND_DELAY:-1} \
 	SEND_COUNT=${SEND_COUNT:-1} \
-	timeout -k 5 "${RUN_TIMEOUT:-60}" \
+	timeout -k 5 "${RUN_TIMEOUT:-60}" "${terminal[@]}" \
 	unshare --mount --propagation private -- bash "$HERE/sandbox-ns.sh" \
 		"$SCRATCH" "$WORKDIR" ${INIT_WRAPPER:-} env -i PATH=/usr/bin:/bin \
 		CONTAINER_USER=$TEST_USER CONTAINER_UID=$TEST_UID \

@@ -129,3 +129,25 @@ check "1000 orphans leave no zombie after 1 s" out_is 0
 SEND_SIGNAL=USR1 SEND_COUNT=10000 SEND_DELAY=0.3 RUN_TIMEOUT=60 run_init -- \
 	sh -c 'trap "" USR1; sleep 3; exit 42'
 check "burst of 10000 SIGUSR1 keeps the exit status" status_is 42
+
+# Terminal: the command gets the terminal as its controlling terminal and
+# is the foreground process group.
+TERMINAL_INPUT="--type 1:echo\x20flags=\$-\n --type 0.3:exit\x205\n" \
+	run_init -- bash --norc --noprofile -i
+check "interactive bash has job control" grep -q 'flags=.*m' "$OUT"
+check "interactive bash exit status passes through" status_is 5
+TERMINAL_INPUT="--type 1:sleep\x2030\n --type 0.5:\x03 --type 0.3:echo\x20alive=\$?\n --type 0.3:exit\x203\n" \
+	run_init -- bash --norc --noprofile -i
+check "Ctrl-C ends the foreground job, not the shell" grep -q 'alive=130' "$OUT"
+check "shell exits normally after Ctrl-C" status_is 3
+TERMINAL_INPUT="" run_init -- sh -c 'test -t 0 && ps -o stat= -p $$'
+check "command is in the terminal's foreground group" grep -q '+' "$OUT"
+
+handover_signals=0
+for _ in $(seq "${HANDOVER_RUNS:-200}"); do
+	TERMINAL_INPUT="" run_init -- sh -c \
+		'trap "echo got HUP" HUP; trap "echo got CONT" CONT; sleep 0.05; echo done'
+	grep -q 'got' "$OUT" && handover_signals=$((handover_signals + 1))
+done
+check "terminal hand-over sends no SIGHUP or SIGCONT in 200 runs" \
+	[ "$handover_signals" = 0 ]

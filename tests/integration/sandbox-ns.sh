@@ -30,7 +30,8 @@ find_init() {
 }
 
 set +e
-unshare --pid --fork "$@" &
+# An explicit 0<&0 keeps stdin: bash gives background jobs /dev/null.
+unshare --pid --fork "$@" 0<&0 &
 pid=$!
 if [ -n "$SEND_SIGNAL" ]; then
 	sleep "$SEND_DELAY"
