@@ -2,6 +2,7 @@
 #include "config.h"
 #include "error.h"
 #include "exitcode.h"
+#include "handoff.h"
 #include "identity.h"
 #include "log.h"
 #include "rootfs.h"
@@ -108,15 +109,36 @@ static int build_sandbox(const struct config *cfg, struct rootfs *fs,
 	return rootfs_mount_workdir(cfg, fs, err);
 }
 
+/* Hands PID 1 over to the lean supervisor; when that binary cannot be
+ * executed, supervises in this process instead. */
+static int supervise_command(int supervisor_fd, const struct rootfs *fs,
+			     const struct config *cfg, pid_t command)
+{
+	struct supervision s = {
+		.command = command,
+		.stop_timeout = cfg->stop_timeout,
+		.mounted_state = fs->mounted_state,
+		.created_state_dir = fs->created_state_dir,
+	};
+	int r;
+
+	snprintf(s.state_dir, sizeof(s.state_dir), "%s", fs->state);
+	if (supervisor_fd >= 0) {
+		r = handoff_exec(supervisor_fd, &s);
+		log_warning("failed to execute sandbox-init-supervise: %s; "
+			    "supervising in this process", strerror(-r));
+	}
+	return supervise_and_tear_down(&s);
+}
+
 int main(int argc, char **argv)
 {
 	struct step_error err = { 0 };
 	struct identity id = { 0 };
-	struct timespec deadline;
 	struct config cfg;
 	struct rootfs fs;
 	pid_t command;
-	int r, status;
+	int r, supervisor_fd;
 
 	if (read_config(&cfg) < 0)
 		return EXIT_INIT_FAILED;
@@ -127,6 +149,12 @@ int main(int argc, char **argv)
 		return EXIT_INIT_FAILED;
 	}
 
+	supervisor_fd = handoff_open();
+	if (supervisor_fd < 0)
+		log_warning("sandbox-init-supervise not found: %s; PID 1 will "
+			    "supervise with the larger setup binary",
+			    strerror(-supervisor_fd));
+
 	r = rootfs_scan_host(&cfg, &fs, &err);
 	if (r < 0) {
 		log_step_error(&err, r);
@@ -136,7 +164,7 @@ int main(int argc, char **argv)
 	r = build_sandbox(&cfg, &fs, &id, &err);
 	if (r < 0) {
 		log_step_error(&err, r);
-		teardown_mounts(&fs);
+		teardown_mounts(fs.state, fs.mounted_state, fs.created_state_dir);
 		return EXIT_INIT_FAILED;
 	}
 
@@ -147,14 +175,9 @@ int main(int argc, char **argv)
 	r = spawn_command(&req, &command);
 	if (r < 0) {
 		log_error("failed to start the command: %s", strerror(-r));
-		teardown_mounts(&fs);
+		teardown_mounts(fs.state, fs.mounted_state, fs.created_state_dir);
 		return EXIT_INIT_FAILED;
 	}
 
-	status = supervise(command, cfg.stop_timeout, &deadline);
-	log_debug("command exited with status %d", status);
-
-	teardown_processes(command, cfg.stop_timeout, &deadline);
-	teardown_mounts(&fs);
-	return status;
+	return supervise_command(supervisor_fd, &fs, &cfg, command);
 }

@@ -5,6 +5,8 @@
 #include "log.h"
 #include "teardown.h"
 
+#include <stdio.h>
+
 #include <errno.h>
 #include <linux/close_range.h>
 #include <signal.h>
@@ -136,5 +138,18 @@ int supervise(pid_t command, unsigned stop_timeout, struct timespec *deadline)
 		else
 			forward(command, sig);
 	}
+	return status;
+}
+
+int supervise_and_tear_down(const struct supervision *s)
+{
+	struct timespec deadline;
+	int status;
+
+	status = supervise(s->command, s->stop_timeout, &deadline);
+	log_debug("command exited with status %d", status);
+
+	teardown_processes(s->command, s->stop_timeout, &deadline);
+	teardown_mounts(s->state_dir, s->mounted_state, s->created_state_dir);
 	return status;
 }

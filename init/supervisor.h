@@ -5,6 +5,16 @@
 #include <sys/types.h>
 #include <time.h>
 
+/* What PID 1 needs once the command runs; it fits on a command line, so
+ * that it can be handed to the lean supervisor binary. */
+struct supervision {
+	pid_t command;
+	unsigned stop_timeout;
+	char state_dir[64];
+	bool mounted_state;
+	bool created_state_dir;
+};
+
 /* Prepares PID 1 before anything else runs: blocks every signal (they are
  * taken one at a time by sigtimedwait), moves to "/", turns off dumping,
  * and registers as child subreaper when it is not PID 1. */
@@ -17,6 +27,10 @@ int supervisor_init(void);
  * every process gets SIGKILL. Returns the command's exit status: its exit
  * code, or 128 + N when signal N killed it. */
 int supervise(pid_t command, unsigned stop_timeout, struct timespec *deadline);
+
+/* Supervises the command, then stops every remaining process and tears
+ * the mounts down. Returns the command's exit status. */
+int supervise_and_tear_down(const struct supervision *s);
 
 /* Converts a wait status to an exit status. */
 int supervisor_exit_status(int wait_status);

@@ -182,13 +182,11 @@ void teardown_processes(pid_t command_group, unsigned stop_timeout,
 	} while (reap_any());
 }
 
-void teardown_mounts(struct rootfs *fs)
+void teardown_mounts(const char *state_dir, bool mounted, bool created)
 {
-	if (fs->mounted_state && umount2(fs->state, MNT_DETACH) < 0)
+	if (mounted && umount2(state_dir, MNT_DETACH) < 0)
 		log_warning("cannot unmount %s: %m, leaving it to the end of "
-			    "the mount namespace", fs->state);
-	fs->mounted_state = false;
-	if (fs->created_state_dir && rmdir(fs->state) < 0)
-		log_warning("cannot remove %s: %m, ignoring", fs->state);
-	fs->created_state_dir = false;
+			    "the mount namespace", state_dir);
+	if (created && rmdir(state_dir) < 0)
+		log_warning("cannot remove %s: %m, ignoring", state_dir);
 }

@@ -1,8 +1,7 @@
 /* Teardown: ending every remaining process and unmounting the sandbox. */
 #pragma once
 
-#include "rootfs.h"
-
+#include <stdbool.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <time.h>
@@ -17,6 +16,6 @@ void teardown_signal_all(pid_t command_group, int sig);
 void teardown_processes(pid_t command_group, unsigned stop_timeout,
 			const struct timespec *deadline);
 
-/* Detaches the state tmpfs with everything mounted below it and removes
- * the state directory if sandbox-init created it. */
-void teardown_mounts(struct rootfs *fs);
+/* Detaches the state tmpfs at state_dir, with everything mounted below it,
+ * when mounted is true, and removes state_dir when created is true. */
+void teardown_mounts(const char *state_dir, bool mounted, bool created);

@@ -151,3 +151,16 @@ for _ in $(seq "${HANDOVER_RUNS:-200}"); do
 done
 check "terminal hand-over sends no SIGHUP or SIGCONT in 200 runs" \
 	[ "$handover_signals" = 0 ]
+
+# Handoff: once the command runs, PID 1 is the lean supervisor binary; when
+# that binary is missing, the setup binary supervises by itself.
+run_init DEBUG=1 -- sh -c 'exit 9'
+check "PID 1 hands over to the lean supervisor" err_has "lean supervisor took over"
+check "status passes through the handoff" status_is 9
+lone_dir=$SCRATCH/lone
+mkdir -p "$lone_dir"
+cp "$INIT" "$lone_dir/sandbox-init"
+INIT=$lone_dir/sandbox-init run_init -- sh -c 'sleep 0.2 & exit 8'
+check "without the supervisor binary PID 1 still supervises" status_is 8
+check "missing supervisor binary is reported" err_has "sandbox-init-supervise"
+rm -rf "$lone_dir"

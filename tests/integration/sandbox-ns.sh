@@ -19,10 +19,12 @@ find_init() {
 	local pids=$1 child
 	while [ -n "$pids" ]; do
 		for child in $pids; do
-			if [ "$(cat "/proc/$child/comm" 2>/dev/null)" = sandbox-init ]; then
+			# After the handoff, comm is "sandbox-init-su" (15 bytes).
+			case $(cat "/proc/$child/comm" 2>/dev/null) in sandbox-init*)
 				echo "$child"
 				return 0
-			fi
+				;;
+			esac
 		done
 		pids=$(for child in $pids; do pgrep -P "$child"; done)
 	done

@@ -1,0 +1,101 @@
+/* Handoff: the command line between sandbox-init and the lean supervisor.
+ *
+ * Setup needs libmount, libcap-ng and libseccomp, and touching them keeps
+ * about 2.8 MB resident for the rest of the run. The supervisor binary is
+ * linked statically without them, so PID 1 stays small while it waits. */
+#include "handoff.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SUPERVISOR_NAME "sandbox-init-supervise"
+
+extern char **environ;
+
+int handoff_open(void)
+{
+	char self[PATH_MAX], path[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int fd;
+
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(path, sizeof(path), "%s/%s", dirname(self), SUPERVISOR_NAME);
+		fd = open(path, O_PATH | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	fd = open(SANDBOX_LIBEXECDIR "/" SUPERVISOR_NAME, O_PATH | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int handoff_exec(int exe_fd, const struct supervision *s)
+{
+	char pid[32], timeout[32], state[96], mounted[32], created[32], debug[16];
+	char *argv[] = {
+		"sandbox-init", pid, timeout, state, mounted, created, debug, NULL,
+	};
+
+	snprintf(pid, sizeof(pid), "--command-pid=%d", (int)s->command);
+	snprintf(timeout, sizeof(timeout), "--stop-timeout=%u", s->stop_timeout);
+	snprintf(state, sizeof(state), "--state-dir=%s", s->state_dir);
+	snprintf(mounted, sizeof(mounted), "--mounted-state=%d", s->mounted_state);
+	snprintf(created, sizeof(created), "--created-state-dir=%d",
+		 s->created_state_dir);
+	snprintf(debug, sizeof(debug), "--debug=%d", log_debug_enabled());
+	execveat(exe_fd, "", argv, environ, AT_EMPTY_PATH);
+	return -errno;
+}
+
+/* Returns the value of "--NAME=VALUE" in arg, or NULL. */
+static const char *option_value(const char *arg, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (strncmp(arg, "--", 2) != 0 || strncmp(arg + 2, name, len) != 0 ||
+	    arg[2 + len] != '=')
+		return NULL;
+	return arg + 3 + len;
+}
+
+static int parse_number(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno || *end || *out > max ? -EINVAL : 0;
+}
+
+int handoff_parse(int argc, char **argv, struct supervision *s, bool *debug)
+{
+	unsigned long pid, timeout, mounted, created, dbg;
+	const char *state;
+
+	if (argc != 7 ||
+	    parse_number(option_value(argv[1], "command-pid"), INT_MAX, &pid) ||
+	    parse_number(option_value(argv[2], "stop-timeout"), 86400, &timeout) ||
+	    !(state = option_value(argv[3], "state-dir")) ||
+	    strlen(state) >= sizeof(s->state_dir) || state[0] != '/' ||
+	    parse_number(option_value(argv[4], "mounted-state"), 1, &mounted) ||
+	    parse_number(option_value(argv[5], "created-state-dir"), 1, &created) ||
+	    parse_number(option_value(argv[6], "debug"), 1, &dbg) || pid == 0)
+		return -EINVAL;
+	s->command = (pid_t)pid;
+	s->stop_timeout = (unsigned)timeout;
+	strcpy(s->state_dir, state);
+	s->mounted_state = mounted;
+	s->created_state_dir = created;
+	*debug = dbg;
+	return 0;
+}
