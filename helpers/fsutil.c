@@ -28,8 +28,10 @@ const char *fs_check_path(const char *path)
 		slash = strchrnul(p, '/');
 		len = (size_t)(slash - p);
 		if (len == 0)
-			return "the path has an empty component or a trailing '/'";
-		if ((len == 1 && p[0] == '.') || (len == 2 && !strncmp(p, "..", 2)))
+			return "the path has an empty component or a trailing "
+			       "'/'";
+		if ((len == 1 && p[0] == '.') ||
+		    (len == 2 && !strncmp(p, "..", 2)))
 			return "the path has a '.' or '..' component";
 		if (len > NAME_MAX)
 			return "a path component is longer than NAME_MAX";
@@ -146,8 +148,8 @@ int fs_write_file(int dirfd, const char *name, const char *data, size_t len,
 
 	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
 		return -errno;
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, mode);
+	fd = openat(dirfd, name,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
 	if (fchmod(fd, mode) < 0)

@@ -21,7 +21,8 @@ int fs_make_dir(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t gid);
 /* Walks the relative path below dirfd one component at a time, creating
  * missing directories as fs_make_dir does. Returns an O_PATH descriptor of
  * the last directory or -errno. A symlink on the way fails with -ELOOP. */
-int fs_make_path(int dirfd, const char *path, mode_t mode, uid_t uid, gid_t gid);
+int fs_make_path(int dirfd, const char *path, mode_t mode, uid_t uid,
+		 gid_t gid);
 
 /* Reads a regular file of at most max_size bytes, NUL-terminated. */
 int fs_read_file(int dirfd, const char *name, size_t max_size, char **out,

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define DEFAULT_ID 65534
-#define MAX_ID 4294967294UL
+#define DEFAULT_ID       65534
+#define MAX_ID           4294967294UL
 #define MAX_STOP_TIMEOUT 3600
 
 struct parse_ctx {
@@ -32,8 +32,8 @@ static int reject(struct parse_ctx *ctx, const char *fmt, ...)
 	int len;
 	va_list ap;
 
-	len = snprintf(ctx->msg, ctx->msg_size, "invalid %s='%s': ",
-		       ctx->name, ctx->value);
+	len = snprintf(ctx->msg, ctx->msg_size, "invalid %s='%s': ", ctx->name,
+		       ctx->value);
 	if (len < 0 || (size_t)len >= ctx->msg_size)
 		return -EINVAL;
 	va_start(ap, fmt);
@@ -53,7 +53,8 @@ static int parse_bool(struct parse_ctx *ctx, bool *out)
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
 		if (strcasecmp(ctx->value, no[i]) == 0)
 			return *out = false, 0;
-	return reject(ctx, "expected 1, true, yes or on, or 0, false, no or off");
+	return reject(ctx,
+		      "expected 1, true, yes or on, or 0, false, no or off");
 }
 
 /* Parses a plain decimal number: digits only, no sign, no leading zero. */
@@ -79,8 +80,10 @@ static int parse_id(struct parse_ctx *ctx, unsigned long *out)
 	int r = parse_decimal(ctx->value, MAX_ID, out);
 
 	if (r < 0 || *out == 0)
-		return reject(ctx, "expected a decimal id from 1 to %lu "
-			      "(0 only with SANDBOX_ALLOW_ROOT=1)", MAX_ID);
+		return reject(ctx,
+			      "expected a decimal id from 1 to %lu "
+			      "(0 only with SANDBOX_ALLOW_ROOT=1)",
+			      MAX_ID);
 	return 0;
 }
 
@@ -130,7 +133,8 @@ static int parse_user(struct parse_ctx *ctx)
 		if (i == len - 1 && i > 0 && v[i] == '$')
 			break;
 		if (!is_name_char(v[i], i == 0))
-			return reject(ctx, "a user name starts with a letter or "
+			return reject(ctx,
+				      "a user name starts with a letter or "
 				      "'_' and contains only letters, digits, "
 				      "'_', '.', '-' and a final '$'");
 	}
@@ -164,7 +168,8 @@ static int parse_host_dir(struct parse_ctx *ctx)
 		return reject(ctx, "the host directory cannot be '/'");
 	if (path_is_under(STATE_DIR, ctx->value) ||
 	    path_is_under(ctx->value, STATE_DIR))
-		return reject(ctx, "it overlaps %s, where sandbox-init keeps "
+		return reject(ctx,
+			      "it overlaps %s, where sandbox-init keeps "
 			      "its own files; use a path such as /run/host",
 			      STATE_DIR);
 	return 0;
@@ -176,10 +181,11 @@ static int parse_workdir(struct parse_ctx *ctx)
 		return -EINVAL;
 	if (strcmp(ctx->value, "/") == 0)
 		return reject(ctx, "the working directory cannot be '/'; "
-			      "run from a project directory");
-	if (path_is_under(ctx->value, "/proc") || path_is_under(ctx->value, "/dev"))
+				   "run from a project directory");
+	if (path_is_under(ctx->value, "/proc") ||
+	    path_is_under(ctx->value, "/dev"))
 		return reject(ctx, "the working directory cannot be under "
-			      "/proc or /dev");
+				   "/proc or /dev");
 	return 0;
 }
 
@@ -219,8 +225,10 @@ static int parse_tmpfs_size(struct parse_ctx *ctx)
 	strcpy(ctx->cfg->tmpfs_size, ctx->value);
 	return 0;
 bad:
-	return reject(ctx, "expected a size such as 64m, 2g or 50%% "
-		      "(a positive number with an optional k, m, g or %% suffix)");
+	return reject(
+		ctx,
+		"expected a size such as 64m, 2g or 50%% "
+		"(a positive number with an optional k, m, g or %% suffix)");
 }
 
 static int parse_stop_timeout(struct parse_ctx *ctx)
@@ -270,7 +278,8 @@ static int parse_events(struct parse_ctx *ctx)
 	if (strncmp(ctx->value, "fd:", 3) != 0)
 		return parse_path(ctx, ctx->cfg->events);
 	if (parse_decimal(ctx->value + 3, INT_MAX, &fd) < 0 || fd < 2)
-		return reject(ctx, "expected fd:N with a decimal N of 2 or more");
+		return reject(ctx,
+			      "expected fd:N with a decimal N of 2 or more");
 	strcpy(ctx->cfg->events, ctx->value);
 	return 0;
 }
@@ -294,8 +303,10 @@ static int add_link(struct parse_ctx *ctx, const char *entry, size_t len)
 	size_t name_len, target_len;
 
 	if (!eq)
-		return reject(ctx, "entry '%.*s' has no '='; expected NAME=TARGET "
-			      "entries separated by ':'", (int)len, entry);
+		return reject(ctx,
+			      "entry '%.*s' has no '='; expected NAME=TARGET "
+			      "entries separated by ':'",
+			      (int)len, entry);
 	name_len = (size_t)(eq - entry);
 	target_len = len - name_len - 1;
 	if (!is_link_name(entry, name_len))
@@ -391,13 +402,18 @@ static int parse_entry(struct config *cfg, const char *entry, char *msg,
 	size_t name_len = strcspn(entry, "=");
 	const struct variable *var = find_variable(entry, name_len);
 	struct parse_ctx ctx = {
-		.cfg = cfg, .name = entry, .msg = msg, .msg_size = msg_size,
+		.cfg = cfg,
+		.name = entry,
+		.msg = msg,
+		.msg_size = msg_size,
 	};
 	char name[64];
 
 	if (!var && strncmp(entry, "SANDBOX_", 8) == 0) {
-		snprintf(msg, msg_size, "unknown variable %.*s; check its "
-			 "spelling against the configuration table in the README",
+		snprintf(msg, msg_size,
+			 "unknown variable %.*s; check its "
+			 "spelling against the configuration table in the "
+			 "README",
 			 (int)name_len, entry);
 		return -EINVAL;
 	}
@@ -415,12 +431,14 @@ static int check_identity(const struct config *cfg, unsigned identity_set,
 			  char *msg, size_t msg_size)
 {
 	if (identity_set != 0 && identity_set != 7) {
-		snprintf(msg, msg_size, "CONTAINER_USER, CONTAINER_UID and "
+		snprintf(msg, msg_size,
+			 "CONTAINER_USER, CONTAINER_UID and "
 			 "CONTAINER_GID must be set together or not at all");
 		return -EINVAL;
 	}
 	if ((cfg->uid == 0 || cfg->gid == 0) && !cfg->allow_root) {
-		snprintf(msg, msg_size, "CONTAINER_UID or CONTAINER_GID is 0 "
+		snprintf(msg, msg_size,
+			 "CONTAINER_UID or CONTAINER_GID is 0 "
 			 "(root); set SANDBOX_ALLOW_ROOT=1 to run the command "
 			 "as uid 0 without capabilities");
 		return -EINVAL;
@@ -428,7 +446,8 @@ static int check_identity(const struct config *cfg, unsigned identity_set,
 	return 0;
 }
 
-int config_parse(struct config *cfg, char *const envp[], char *msg, size_t msg_size)
+int config_parse(struct config *cfg, char *const envp[], char *msg,
+		 size_t msg_size)
 {
 	struct config parsed;
 	unsigned identity_set = 0;
@@ -463,7 +482,9 @@ int config_check_supported(const struct config *cfg, char *msg, size_t msg_size)
 		name = "SANDBOX_EVENTS";
 	if (!name)
 		return 0;
-	snprintf(msg, msg_size, "%s is not supported by this version of "
-		 "sandbox-init; unset it", name);
+	snprintf(msg, msg_size,
+		 "%s is not supported by this version of "
+		 "sandbox-init; unset it",
+		 name);
 	return -EOPNOTSUPP;
 }

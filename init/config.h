@@ -1,4 +1,5 @@
-/* Configuration: the environment variables read by sandbox-init, parsed strictly. */
+/* Configuration: the environment variables read by sandbox-init, parsed
+ * strictly. */
 #pragma once
 
 #include <limits.h>
@@ -6,7 +7,7 @@
 #include <sys/types.h>
 
 #define CONFIG_MAX_LINKS 16
-#define CONFIG_USER_MAX 32
+#define CONFIG_USER_MAX  32
 
 /* Where sandbox-init mounts its private tmpfs inside the container. */
 #define STATE_DIR "/run/sandbox-init"
@@ -30,11 +31,11 @@ struct config {
 	bool debug;
 	bool allow_root;
 	char host_dir[PATH_MAX];
-	char workdir[PATH_MAX];    /* "/" when unset */
+	char workdir[PATH_MAX]; /* "/" when unset */
 	enum overlay_backend overlay;
-	char tmpfs_size[32];       /* empty: kernel default */
-	unsigned stop_timeout;     /* seconds */
-	char upper_dir[PATH_MAX];  /* empty: unset */
+	char tmpfs_size[32];      /* empty: kernel default */
+	unsigned stop_timeout;    /* seconds */
+	char upper_dir[PATH_MAX]; /* empty: unset */
 	char export_path[PATH_MAX];
 	char report_path[PATH_MAX];
 	char events[PATH_MAX];
@@ -44,10 +45,12 @@ struct config {
 
 /* Fills cfg from envp. On failure returns -EINVAL and writes a one-line
  * message naming the variable, the value and what is accepted. */
-int config_parse(struct config *cfg, char *const envp[], char *msg, size_t msg_size);
+int config_parse(struct config *cfg, char *const envp[], char *msg,
+		 size_t msg_size);
 
 /* Rejects settings whose feature this build does not have yet. */
-int config_check_supported(const struct config *cfg, char *msg, size_t msg_size);
+int config_check_supported(const struct config *cfg, char *msg,
+			   size_t msg_size);
 
 /* Returns true when name is one of the variables that config_parse consumes,
  * so that they can be kept out of the command's environment. */

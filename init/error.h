@@ -6,9 +6,9 @@
 #include <stdio.h>
 
 struct step_error {
-	const char *action;        /* "mount overlay on", "create directory" */
+	const char *action; /* "mount overlay on", "create directory" */
 	char object[PATH_MAX + 64];
-	const char *hint;          /* what the user can do, or NULL */
+	const char *hint; /* what the user can do, or NULL */
 };
 
 /* Records the failure and returns r (a -errno), so a call site can write

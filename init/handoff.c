@@ -28,7 +28,8 @@ int handoff_open(void)
 
 	if (n > 0) {
 		self[n] = '\0';
-		snprintf(path, sizeof(path), "%s/%s", dirname(self), SUPERVISOR_NAME);
+		snprintf(path, sizeof(path), "%s/%s", dirname(self),
+			 SUPERVISOR_NAME);
 		fd = open(path, O_PATH | O_CLOEXEC);
 		if (fd >= 0)
 			return fd;
@@ -39,15 +40,19 @@ int handoff_open(void)
 
 int handoff_exec(int exe_fd, const struct supervision *s)
 {
-	char pid[32], timeout[32], state[96], mounted[32], created[32], debug[16];
+	char pid[32], timeout[32], state[96], mounted[32], created[32],
+		debug[16];
 	char *argv[] = {
-		"sandbox-init", pid, timeout, state, mounted, created, debug, NULL,
+		"sandbox-init", pid,     timeout, state,
+		mounted,        created, debug,   NULL,
 	};
 
 	snprintf(pid, sizeof(pid), "--command-pid=%d", (int)s->command);
-	snprintf(timeout, sizeof(timeout), "--stop-timeout=%u", s->stop_timeout);
+	snprintf(timeout, sizeof(timeout), "--stop-timeout=%u",
+		 s->stop_timeout);
 	snprintf(state, sizeof(state), "--state-dir=%s", s->state_dir);
-	snprintf(mounted, sizeof(mounted), "--mounted-state=%d", s->mounted_state);
+	snprintf(mounted, sizeof(mounted), "--mounted-state=%d",
+		 s->mounted_state);
 	snprintf(created, sizeof(created), "--created-state-dir=%d",
 		 s->created_state_dir);
 	snprintf(debug, sizeof(debug), "--debug=%d", log_debug_enabled());
@@ -84,11 +89,13 @@ int handoff_parse(int argc, char **argv, struct supervision *s, bool *debug)
 
 	if (argc != 7 ||
 	    parse_number(option_value(argv[1], "command-pid"), INT_MAX, &pid) ||
-	    parse_number(option_value(argv[2], "stop-timeout"), 86400, &timeout) ||
+	    parse_number(option_value(argv[2], "stop-timeout"), 86400,
+			 &timeout) ||
 	    !(state = option_value(argv[3], "state-dir")) ||
 	    strlen(state) >= sizeof(s->state_dir) || state[0] != '/' ||
 	    parse_number(option_value(argv[4], "mounted-state"), 1, &mounted) ||
-	    parse_number(option_value(argv[5], "created-state-dir"), 1, &created) ||
+	    parse_number(option_value(argv[5], "created-state-dir"), 1,
+			 &created) ||
 	    parse_number(option_value(argv[6], "debug"), 1, &dbg) || pid == 0)
 		return -EINVAL;
 	s->command = (pid_t)pid;

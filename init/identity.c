@@ -53,7 +53,8 @@ static int read_db(int host_etc_fd, const char *name, char **out, size_t *len)
 	return r == -ENOENT ? 0 : r;
 }
 
-static void copy_field(char *dst, size_t size, const struct db_line *l, size_t i)
+static void copy_field(char *dst, size_t size, const struct db_line *l,
+		       size_t i)
 {
 	snprintf(dst, size, "%.*s", (int)l->len[i], l->field[i]);
 }
@@ -71,7 +72,8 @@ static void pick_from_host(const char *db, size_t db_len, const char *user,
 
 		split_line(p, len, &l);
 		p += len + 1;
-		if (l.n_fields != 7 || !field_is(&l, 0, user) || !field_is(&l, 2, uid))
+		if (l.n_fields != 7 || !field_is(&l, 0, user) ||
+		    !field_is(&l, 2, uid))
 			continue;
 		copy_field(value, sizeof(value), &l, 5);
 		if (!fs_check_path(value))
@@ -131,7 +133,8 @@ static int text_append(struct text *t, const char *s, size_t len)
 
 /* Copies the lines of db for which keep() is true, each ending in '\n'. */
 static int filter_db(struct text *out, const char *db, size_t db_len,
-		     bool (*keep)(const struct db_line *, const struct config *),
+		     bool (*keep)(const struct db_line *,
+				  const struct config *),
 		     const struct config *cfg)
 {
 	const char *p = db, *end = db + db_len;
@@ -229,8 +232,10 @@ static int write_group(const struct config *cfg, int host_etc_fd, int etc_fd)
 	r = read_db(host_etc_fd, "group", &db, &len);
 	present = db && has_gid(db, len, cfg->gid);
 	if (r == 0 && db)
-		r = filter_db(&out, db, len, present ? keep_all : keep_group, cfg);
-	snprintf(entry, sizeof(entry), "%s:x:%u:\n", cfg->user, (unsigned)cfg->gid);
+		r = filter_db(&out, db, len, present ? keep_all : keep_group,
+			      cfg);
+	snprintf(entry, sizeof(entry), "%s:x:%u:\n", cfg->user,
+		 (unsigned)cfg->gid);
 	if (r == 0 && !present)
 		r = text_append(&out, entry, strlen(entry));
 	if (r == 0)

@@ -1,4 +1,5 @@
-/* Identity: the user's passwd and group entries and home directory in the sandbox. */
+/* Identity: the user's passwd and group entries and home directory in the
+ * sandbox. */
 #pragma once
 
 #include "config.h"

@@ -43,8 +43,8 @@ void log_write(enum log_level level, const char *fmt, ...)
 	if (level == LOG_LEVEL_DEBUG && !debug_enabled)
 		return;
 
-	prefix = snprintf(line, sizeof(line), "sandbox-init: %s: ",
-			  level_word(level));
+	prefix = snprintf(line, sizeof(line),
+			  "sandbox-init: %s: ", level_word(level));
 	va_start(ap, fmt);
 	errno = saved_errno;
 	len = vsnprintf(line + prefix, sizeof(line) - prefix - 1, fmt, ap);

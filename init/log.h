@@ -1,4 +1,5 @@
-/* Logging to stderr with the "sandbox-init: " prefix; stdout belongs to the command. */
+/* Logging to stderr with the "sandbox-init: " prefix; stdout belongs to the
+ * command. */
 #pragma once
 
 #include <stdbool.h>
@@ -17,7 +18,7 @@ bool log_debug_enabled(void);
 void log_write(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-#define log_error(...) log_write(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_error(...)   log_write(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warning(...) log_write(LOG_LEVEL_WARNING, __VA_ARGS__)
-#define log_info(...) log_write(LOG_LEVEL_INFO, __VA_ARGS__)
-#define log_debug(...) log_write(LOG_LEVEL_DEBUG, __VA_ARGS__)
+#define log_info(...)    log_write(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...)   log_write(LOG_LEVEL_DEBUG, __VA_ARGS__)

@@ -64,11 +64,13 @@ static int write_identity(const struct config *cfg, struct rootfs *fs,
 	host_etc_fd = fs_open_dir(host_fd, "etc");
 	close(host_fd);
 	if (host_etc_fd < 0 && host_etc_fd != -ENOENT)
-		return step_fail(err, host_etc_fd, "open", "%s/etc", cfg->host_dir);
+		return step_fail(err, host_etc_fd, "open", "%s/etc",
+				 cfg->host_dir);
 
 	r = identity_resolve(cfg, host_etc_fd, id);
 	if (r < 0)
-		return step_fail(err, r, "read", "%s/etc/passwd", cfg->host_dir);
+		return step_fail(err, r, "read", "%s/etc/passwd",
+				 cfg->host_dir);
 	etc_fd = rootfs_open_etc(fs, err);
 	if (etc_fd < 0)
 		return etc_fd;
@@ -126,7 +128,8 @@ static int supervise_command(int supervisor_fd, const struct rootfs *fs,
 	if (supervisor_fd >= 0) {
 		r = handoff_exec(supervisor_fd, &s);
 		log_warning("failed to execute sandbox-init-supervise: %s; "
-			    "supervising in this process", strerror(-r));
+			    "supervising in this process",
+			    strerror(-r));
 	}
 	return supervise_and_tear_down(&s);
 }
@@ -164,18 +167,23 @@ int main(int argc, char **argv)
 	r = build_sandbox(&cfg, &fs, &id, &err);
 	if (r < 0) {
 		log_step_error(&err, r);
-		teardown_mounts(fs.state, fs.mounted_state, fs.created_state_dir);
+		teardown_mounts(fs.state, fs.mounted_state,
+				fs.created_state_dir);
 		return EXIT_INIT_FAILED;
 	}
 
 	const struct spawn_request req = {
-		.cfg = &cfg, .fs = &fs, .id = &id,
-		.argv = command_argv(argc, argv), .envp = environ,
+		.cfg = &cfg,
+		.fs = &fs,
+		.id = &id,
+		.argv = command_argv(argc, argv),
+		.envp = environ,
 	};
 	r = spawn_command(&req, &command);
 	if (r < 0) {
 		log_error("failed to start the command: %s", strerror(-r));
-		teardown_mounts(fs.state, fs.mounted_state, fs.created_state_dir);
+		teardown_mounts(fs.state, fs.mounted_state,
+				fs.created_state_dir);
 		return EXIT_INIT_FAILED;
 	}
 

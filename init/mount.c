@@ -5,7 +5,8 @@
 #include <libmount.h>
 #include <sys/mount.h>
 
-static struct libmnt_context *new_context(const char *source, const char *target)
+static struct libmnt_context *new_context(const char *source,
+					  const char *target)
 {
 	struct libmnt_context *cxt = mnt_new_context();
 
@@ -43,7 +44,8 @@ static int run_mount(struct libmnt_context *cxt)
 int mount_at(const char *source, const char *target, const char *fstype,
 	     const char *options)
 {
-	struct libmnt_context *cxt = new_context(source ? source : "none", target);
+	struct libmnt_context *cxt =
+		new_context(source ? source : "none", target);
 
 	if (!cxt)
 		return -ENOMEM;

@@ -24,7 +24,8 @@ int overlay_prepare(int state_fd, const char *name, int lower_fd)
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "upper/%s", name);
-	r = fs_make_dir(state_fd, path, st.st_mode & 07777, st.st_uid, st.st_gid);
+	r = fs_make_dir(state_fd, path, st.st_mode & 07777, st.st_uid,
+			st.st_gid);
 	if (r < 0)
 		return r;
 	return 0;
@@ -50,16 +51,18 @@ int overlay_mount(const char *lower, const char *upper, const char *work,
 	 * a large lower file copy metadata only. */
 	snprintf(options, sizeof(options),
 		 "nosuid,nodev,lowerdir=%s,upperdir=%s,workdir=%s,"
-		 "redirect_dir=on,metacopy=on", lower, upper, work);
+		 "redirect_dir=on,metacopy=on",
+		 lower, upper, work);
 	r = mount_at("overlay", target, "overlay", options);
 	if (r != -EINVAL)
 		return r;
 
 	log_warning("overlayfs rejected redirect_dir and metacopy on %s; "
 		    "mounting without them, so renaming a directory from the "
-		    "host will fail with EXDEV", target);
+		    "host will fail with EXDEV",
+		    target);
 	snprintf(options, sizeof(options),
-		 "nosuid,nodev,lowerdir=%s,upperdir=%s,workdir=%s",
-		 lower, upper, work);
+		 "nosuid,nodev,lowerdir=%s,upperdir=%s,workdir=%s", lower,
+		 upper, work);
 	return mount_at("overlay", target, "overlay", options);
 }

@@ -1,4 +1,5 @@
-/* Overlay layers: one writable upper directory over each read-only host directory. */
+/* Overlay layers: one writable upper directory over each read-only host
+ * directory. */
 #pragma once
 
 #include <stdbool.h>

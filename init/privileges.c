@@ -12,10 +12,11 @@ static int verify(uid_t uid, gid_t gid)
 	uid_t ruid, euid, suid;
 	gid_t rgid, egid, sgid;
 
-	if (getresuid(&ruid, &euid, &suid) < 0 || getresgid(&rgid, &egid, &sgid) < 0)
+	if (getresuid(&ruid, &euid, &suid) < 0 ||
+	    getresgid(&rgid, &egid, &sgid) < 0)
 		return -errno;
-	if (ruid != uid || euid != uid || suid != uid ||
-	    rgid != gid || egid != gid || sgid != gid)
+	if (ruid != uid || euid != uid || suid != uid || rgid != gid ||
+	    egid != gid || sgid != gid)
 		return -EPERM;
 	if (getgroups(0, NULL) != 0)
 		return -EPERM;
@@ -36,14 +37,17 @@ int privileges_drop(uid_t uid, gid_t gid)
 {
 	/* Without this, a uid 0 command would get full capabilities back at
 	 * its next execve(). Setting it needs CAP_SETPCAP, so it comes first. */
-	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
-		  SECBIT_NO_CAP_AMBIENT_RAISE |
-		  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED, 0, 0, 0) < 0)
+	if (prctl(PR_SET_SECUREBITS,
+		  SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+			  SECBIT_NO_CAP_AMBIENT_RAISE |
+			  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+		  0, 0, 0) < 0)
 		return -errno;
 
 	capng_clear(CAPNG_SELECT_ALL);
-	if (capng_change_id((int)uid, (int)gid, CAPNG_DROP_SUPP_GRP |
-			    CAPNG_CLEAR_BOUNDING | CAPNG_CLEAR_AMBIENT) < 0)
+	if (capng_change_id((int)uid, (int)gid,
+			    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING |
+				    CAPNG_CLEAR_AMBIENT) < 0)
 		return -EPERM;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;

@@ -23,7 +23,8 @@ static const char *const reserved_names[] = { "proc", "dev", "sys" };
 
 static bool is_reserved(const char *name)
 {
-	for (size_t i = 0; i < sizeof(reserved_names) / sizeof(reserved_names[0]); i++)
+	for (size_t i = 0;
+	     i < sizeof(reserved_names) / sizeof(reserved_names[0]); i++)
 		if (strcmp(name, reserved_names[i]) == 0)
 			return true;
 	return false;
@@ -40,12 +41,14 @@ static int add_layer(const struct config *cfg, struct rootfs *fs, int host_fd,
 	struct stat st;
 
 	if (fstatat(host_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return step_fail(err, -errno, "inspect", "%s/%s", cfg->host_dir, name);
+		return step_fail(err, -errno, "inspect", "%s/%s", cfg->host_dir,
+				 name);
 	if (!S_ISDIR(st.st_mode)) {
 		step_fail(err, -ENOTDIR, "use host entry", "%s/%s",
 			  cfg->host_dir, name);
 		err->hint = "only directories can be bound under the host "
-			    "directory; pass top-level symlinks in SANDBOX_HOST_LINKS";
+			    "directory; pass top-level symlinks in "
+			    "SANDBOX_HOST_LINKS";
 		return -ENOTDIR;
 	}
 	if (strcmp(name, WORKDIR_LAYER) == 0) {
@@ -53,9 +56,11 @@ static int add_layer(const struct config *cfg, struct rootfs *fs, int host_fd,
 		return 0;
 	}
 	if (is_reserved(name) || !overlay_path_is_safe(name)) {
-		step_fail(err, -EINVAL, "use host entry", "%s/%s", cfg->host_dir, name);
-		err->hint = "the names proc, dev and sys are reserved, and names "
-			    "with ',', ':' or '\\' cannot be overlay layers";
+		step_fail(err, -EINVAL, "use host entry", "%s/%s",
+			  cfg->host_dir, name);
+		err->hint =
+			"the names proc, dev and sys are reserved, and names "
+			"with ',', ':' or '\\' cannot be overlay layers";
 		return -EINVAL;
 	}
 	if (fs->n_layers == ROOTFS_MAX_LAYERS)
@@ -74,9 +79,11 @@ int rootfs_scan_host(const struct config *cfg, struct rootfs *fs,
 
 	memset(fs, 0, sizeof(*fs));
 	if (!overlay_path_is_safe(cfg->host_dir)) {
-		step_fail(err, -EINVAL, "use host directory", "%s", cfg->host_dir);
-		err->hint = "overlayfs options cannot contain ',', ':' or '\\'; "
-			    "set SANDBOX_HOST to a plain path";
+		step_fail(err, -EINVAL, "use host directory", "%s",
+			  cfg->host_dir);
+		err->hint =
+			"overlayfs options cannot contain ',', ':' or '\\'; "
+			"set SANDBOX_HOST to a plain path";
 		return -EINVAL;
 	}
 	snprintf(fs->state, sizeof(fs->state), "%s", STATE_DIR);
@@ -90,16 +97,19 @@ int rootfs_scan_host(const struct config *cfg, struct rootfs *fs,
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			r = add_layer(cfg, fs, dirfd(dir), de->d_name, err);
 	if (r == 0 && errno != 0)
-		r = step_fail(err, -errno, "read host directory", "%s", cfg->host_dir);
+		r = step_fail(err, -errno, "read host directory", "%s",
+			      cfg->host_dir);
 	closedir(dir);
 	if (r < 0)
 		return r;
 
 	qsort(fs->layers, fs->n_layers, sizeof(fs->layers[0]), compare_names);
 	if (strcmp(cfg->workdir, "/") != 0 && !fs->has_workdir) {
-		step_fail(err, -ENOENT, "find the working directory's bind mount",
-			  "%s/%s", cfg->host_dir, WORKDIR_LAYER);
-		err->hint = "bind the working directory there, or unset SANDBOX_WORKDIR";
+		step_fail(err, -ENOENT,
+			  "find the working directory's bind mount", "%s/%s",
+			  cfg->host_dir, WORKDIR_LAYER);
+		err->hint = "bind the working directory there, or unset "
+			    "SANDBOX_WORKDIR";
 		return -ENOENT;
 	}
 	return 0;
@@ -114,7 +124,8 @@ static int mount_state(const struct config *cfg, struct rootfs *fs,
 	if (mkdir(fs->state, 0700) == 0)
 		fs->created_state_dir = true;
 	else if (errno != EEXIST)
-		return step_fail(err, -errno, "create directory", "%s", fs->state);
+		return step_fail(err, -errno, "create directory", "%s",
+				 fs->state);
 
 	snprintf(options, sizeof(options), "nosuid,nodev,mode=0755%s%s",
 		 cfg->tmpfs_size[0] ? ",size=" : "", cfg->tmpfs_size);
@@ -165,7 +176,8 @@ int rootfs_create_layers(const struct config *cfg, struct rootfs *fs,
 	if ((r = fs_make_dir(state_fd, "upper", 0755, 0, 0)) < 0 ||
 	    (r = fs_make_dir(state_fd, "work", 0700, 0, 0)) < 0 ||
 	    (r = fs_make_dir(state_fd, "root", 0755, 0, 0)) < 0)
-		return step_fail(err, r, "create directories in", "%s", fs->state);
+		return step_fail(err, r, "create directories in", "%s",
+				 fs->state);
 
 	for (size_t i = 0; i < fs->n_layers; i++) {
 		r = prepare_layer(cfg, state_fd, fs->layers[i], err);
@@ -208,15 +220,16 @@ int rootfs_open_etc(struct rootfs *fs, struct step_error *err)
 }
 
 static int mount_layer(const struct config *cfg, struct rootfs *fs, int root_fd,
-		       const char *name, const char *target, struct step_error *err)
+		       const char *name, const char *target,
+		       struct step_error *err)
 {
 	char lower[PATH_MAX], upper[PATH_MAX], work[PATH_MAX];
 	int r;
 
 	if (snprintf(lower, sizeof(lower), "%s/%s", cfg->host_dir, name) >=
 	    (int)sizeof(lower))
-		return step_fail(err, -ENAMETOOLONG, "mount overlay of", "%s/%s",
-				 cfg->host_dir, name);
+		return step_fail(err, -ENAMETOOLONG, "mount overlay of",
+				 "%s/%s", cfg->host_dir, name);
 	snprintf(upper, sizeof(upper), "%s/upper/%s", fs->state, name);
 	snprintf(work, sizeof(work), "%s/work/%s", fs->state, name);
 	if (root_fd >= 0) {
@@ -242,13 +255,14 @@ static int make_links(const struct config *cfg, struct rootfs *fs, int root_fd,
 		if (has_layer(fs, link->name) || is_reserved(link->name)) {
 			step_fail(err, -EEXIST, "create symlink", "/%s -> %s",
 				  link->name, link->target);
-			err->hint = "the name in SANDBOX_HOST_LINKS is also a host "
-				    "directory or one of proc, dev and sys";
+			err->hint =
+				"the name in SANDBOX_HOST_LINKS is also a host "
+				"directory or one of proc, dev and sys";
 			return -EEXIST;
 		}
 		if (symlinkat(link->target, root_fd, link->name) < 0)
-			return step_fail(err, -errno, "create symlink", "/%s -> %s",
-					 link->name, link->target);
+			return step_fail(err, -errno, "create symlink",
+					 "/%s -> %s", link->name, link->target);
 	}
 	return 0;
 }
@@ -276,16 +290,20 @@ static int mount_proc(struct rootfs *fs, int root_fd, struct step_error *err)
 	if (r < 0)
 		goto fail;
 
-	for (size_t i = 0; i < sizeof(proc_read_only) / sizeof(proc_read_only[0]); i++) {
-		snprintf(path, sizeof(path), "%s/proc/%s", fs->root, proc_read_only[i]);
+	for (size_t i = 0;
+	     i < sizeof(proc_read_only) / sizeof(proc_read_only[0]); i++) {
+		snprintf(path, sizeof(path), "%s/proc/%s", fs->root,
+			 proc_read_only[i]);
 		if (access(path, F_OK) < 0)
 			continue;
 		r = mount_at(path, path, NULL, "bind,ro,nosuid,nodev,noexec");
 		if (r < 0)
 			goto fail;
 	}
-	for (size_t i = 0; i < sizeof(proc_masked) / sizeof(proc_masked[0]); i++) {
-		snprintf(path, sizeof(path), "%s/proc/%s", fs->root, proc_masked[i]);
+	for (size_t i = 0; i < sizeof(proc_masked) / sizeof(proc_masked[0]);
+	     i++) {
+		snprintf(path, sizeof(path), "%s/proc/%s", fs->root,
+			 proc_masked[i]);
 		if (access(path, F_OK) < 0)
 			continue;
 		r = mount_at("/dev/null", path, NULL, "bind,ro");
@@ -304,10 +322,8 @@ static const char *const dev_nodes[] = {
 };
 
 static const char *const dev_links[][2] = {
-	{ "fd", "/proc/self/fd" },
-	{ "stdin", "/proc/self/fd/0" },
-	{ "stdout", "/proc/self/fd/1" },
-	{ "stderr", "/proc/self/fd/2" },
+	{ "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" },
+	{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
 	{ "ptmx", "pts/ptmx" },
 };
 
@@ -321,8 +337,8 @@ static int bind_dev_node(struct rootfs *fs, int dev_fd, const char *name,
 	snprintf(path, path_size, "%s/dev/%s", fs->root, name);
 	if (access(source, F_OK) < 0)
 		return 0;
-	fd = openat(dev_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0666);
+	fd = openat(dev_fd, name,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (fd < 0)
 		return -errno;
 	return mount_at(source, path, NULL, "bind");
@@ -346,7 +362,8 @@ static int populate_dev(struct rootfs *fs, int dev_fd, char *path, size_t size)
 	snprintf(path, size, "%s/dev/shm", fs->root);
 	r = fs_make_dir(dev_fd, "shm", 01777, 0, 0);
 	if (r == 0)
-		r = mount_at("shm", path, "tmpfs", "nosuid,nodev,noexec,mode=1777");
+		r = mount_at("shm", path, "tmpfs",
+			     "nosuid,nodev,noexec,mode=1777");
 	if (r < 0 || access("/dev/pts", F_OK) < 0)
 		return r;
 	snprintf(path, size, "%s/dev/pts", fs->root);
@@ -371,7 +388,8 @@ static int mount_dev(struct rootfs *fs, int root_fd, struct step_error *err)
 			     "nosuid,nodev,noexec,mode=0755,size=512k");
 	if (r == 0) {
 		dev_fd = open(path, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		r = dev_fd < 0 ? -errno : populate_dev(fs, dev_fd, path, sizeof(path));
+		r = dev_fd < 0 ? -errno
+			       : populate_dev(fs, dev_fd, path, sizeof(path));
 	}
 	if (r < 0) {
 		step_fail(err, r, "set up", "%s", path);
@@ -382,7 +400,8 @@ static int mount_dev(struct rootfs *fs, int root_fd, struct step_error *err)
 
 /* Directories that programs expect; each one stays as the host's overlay when
  * the host directory is bound. */
-static int make_base_dirs(struct rootfs *fs, int root_fd, struct step_error *err)
+static int make_base_dirs(struct rootfs *fs, int root_fd,
+			  struct step_error *err)
 {
 	static const struct {
 		const char *path;
@@ -395,8 +414,8 @@ static int make_base_dirs(struct rootfs *fs, int root_fd, struct step_error *err
 	int r;
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(top, sizeof(top), "%.*s", (int)strcspn(dirs[i].path, "/"),
-			 dirs[i].path);
+		snprintf(top, sizeof(top), "%.*s",
+			 (int)strcspn(dirs[i].path, "/"), dirs[i].path);
 		if (has_layer(fs, top))
 			continue;
 		r = fs_make_dir(root_fd, dirs[i].path, dirs[i].mode, 0, 0);
@@ -423,7 +442,8 @@ int rootfs_mount(const struct config *cfg, struct rootfs *fs,
 		return step_fail(err, -errno, "open", "%s", fs->root);
 
 	for (size_t i = 0; i < fs->n_layers; i++) {
-		snprintf(target, sizeof(target), "%s/%s", fs->root, fs->layers[i]);
+		snprintf(target, sizeof(target), "%s/%s", fs->root,
+			 fs->layers[i]);
 		r = mount_layer(cfg, fs, root_fd, fs->layers[i], target, err);
 		if (r < 0)
 			return r;
@@ -453,7 +473,8 @@ int rootfs_make_home(struct rootfs *fs, const char *home, uid_t uid, gid_t gid,
 		return step_fail(err, -errno, "open", "%s", fs->root);
 	snprintf(parent, sizeof(parent), "%.*s", (int)(name - home), home);
 	parent_fd = fs_make_path(root_fd, parent + 1, 0755, 0, 0);
-	r = parent_fd < 0 ? parent_fd : fs_make_dir(parent_fd, name, 0755, uid, gid);
+	r = parent_fd < 0 ? parent_fd
+			  : fs_make_dir(parent_fd, name, 0755, uid, gid);
 	if (r < 0)
 		return step_fail(err, r, "create home directory", "%s", home);
 	return 0;
@@ -472,11 +493,15 @@ int rootfs_mount_workdir(const struct config *cfg, struct rootfs *fs,
 		return step_fail(err, -errno, "open", "%s", fs->root);
 	target_fd = fs_make_path(root_fd, cfg->workdir + 1, 0755, 0, 0);
 	if (target_fd < 0) {
-		step_fail(err, target_fd, "create the working directory's mount "
-			  "point", "%s", cfg->workdir);
+		step_fail(err, target_fd,
+			  "create the working directory's mount "
+			  "point",
+			  "%s", cfg->workdir);
 		if (target_fd == -ELOOP)
-			err->hint = "a component of SANDBOX_WORKDIR is a symlink "
-				    "in the sandbox; pass the physical path (pwd -P)";
+			err->hint =
+				"a component of SANDBOX_WORKDIR is a symlink "
+				"in the sandbox; pass the physical path (pwd "
+				"-P)";
 		return target_fd;
 	}
 	/* The descriptor pins the directory checked above. */
@@ -492,7 +517,8 @@ int rootfs_enter_namespace(struct step_error *err)
 	 * propagate out, and all of them go away with PID 1. */
 	if (unshare(CLONE_NEWNS) < 0) {
 		r = -errno;
-		step_fail(err, r, "create a mount namespace for", "sandbox-init");
+		step_fail(err, r, "create a mount namespace for",
+			  "sandbox-init");
 		err->hint = mount_failure_hint(r);
 		return r;
 	}

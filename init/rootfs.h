@@ -1,4 +1,5 @@
-/* The sandbox root: a private tmpfs holding the overlay layers and the root tree. */
+/* The sandbox root: a private tmpfs holding the overlay layers and the root
+ * tree. */
 #pragma once
 
 #include "config.h"
@@ -11,8 +12,8 @@
 #define ROOTFS_MAX_LAYERS 64
 
 struct rootfs {
-	char state[64];        /* tmpfs with upper/, work/ and root/ */
-	char root[64];         /* state/root, the future "/" of the command */
+	char state[64]; /* tmpfs with upper/, work/ and root/ */
+	char root[64];  /* state/root, the future "/" of the command */
 	char layers[ROOTFS_MAX_LAYERS][NAME_MAX + 1]; /* host directory names */
 	size_t n_layers;
 	bool has_workdir;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <sys/ioctl.h>
 
+/* One line per family of calls. */
+/* clang-format off */
 static const char *const denied_syscalls[] = {
 	"unshare", "setns",
 	"mount", "umount", "umount2", "pivot_root", "chroot",
@@ -19,10 +21,11 @@ static const char *const denied_syscalls[] = {
 	"keyctl", "add_key", "request_key",
 	"bpf", "userfaultfd", "perf_event_open",
 };
+/* clang-format on */
 
 static const unsigned long namespace_flags[] = {
-	CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWUTS,
-	CLONE_NEWIPC, CLONE_NEWCGROUP, CLONE_NEWTIME,
+	CLONE_NEWNS,  CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET,
+	CLONE_NEWUTS, CLONE_NEWIPC,  CLONE_NEWCGROUP, CLONE_NEWTIME,
 };
 
 static const unsigned long denied_ioctls[] = { TIOCSTI, TIOCLINUX };
@@ -57,14 +60,16 @@ static int add_rules(scmp_filter_ctx ctx)
 			return r;
 	}
 	for (size_t i = 0; i < N(namespace_flags); i++) {
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-				     SCMP_A0(SCMP_CMP_MASKED_EQ, namespace_flags[i],
-					     namespace_flags[i]));
+		r = seccomp_rule_add(
+			ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+			SCMP_A0(SCMP_CMP_MASKED_EQ, namespace_flags[i],
+				namespace_flags[i]));
 		if (r < 0)
 			return r;
 	}
 	for (size_t i = 0; i < N(denied_ioctls); i++) {
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+				     SCMP_SYS(ioctl), 1,
 				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL,
 					     denied_ioctls[i]));
 		if (r < 0)
@@ -72,7 +77,8 @@ static int add_rules(scmp_filter_ctx ctx)
 	}
 	/* clone3 passes its flags in memory, out of the filter's reach.
 	 * ENOSYS makes glibc fall back to clone, which is filtered above. */
-	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
+				0);
 }
 
 int seccomp_load_filter(void)

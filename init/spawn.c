@@ -17,7 +17,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_PATH                                                           \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 extern char **environ;
 
@@ -126,19 +127,23 @@ static int enter_root(const struct rootfs *fs, const char *workdir)
 		r = -errno;
 	if (r < 0)
 		return log_error("cannot move the sandbox root onto /: %s",
-				 strerror(-r)), r;
+				 strerror(-r)),
+		       r;
 	if (chdir(workdir) < 0 || !getcwd(cwd, sizeof(cwd)))
 		return log_error("cannot enter the working directory %s: %m",
-				 workdir), -errno;
+				 workdir),
+		       -errno;
 	if (strcmp(cwd, workdir) != 0)
 		return log_error("the working directory is %s instead of %s",
-				 cwd, workdir), -EIO;
+				 cwd, workdir),
+		       -EIO;
 	return 0;
 }
 
 static int exec_status(int err)
 {
-	return err == ENOENT || err == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
+	return err == ENOENT || err == ENOTDIR ? EXIT_NOT_FOUND
+					       : EXIT_CANNOT_EXECUTE;
 }
 
 static _Noreturn void run_child(const struct spawn_request *req, char **env)

@@ -11,8 +11,8 @@ struct spawn_request {
 	const struct config *cfg;
 	const struct rootfs *fs;
 	const struct identity *id;
-	char *const *argv;       /* NULL: the user's shell */
-	char *const *envp;       /* sandbox-init's own environment */
+	char *const *argv; /* NULL: the user's shell */
+	char *const *envp; /* sandbox-init's own environment */
 };
 
 /* Forks the command. The child enters its own mount namespace and session,

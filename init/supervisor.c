@@ -32,7 +32,8 @@ int supervisor_init(void)
 	if (getpid() != 1) {
 		if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
 			return -errno;
-		log_debug("not running as PID 1; registered as child subreaper");
+		log_debug(
+			"not running as PID 1; registered as child subreaper");
 	}
 	return 0;
 }
@@ -66,7 +67,8 @@ static void forward(pid_t command, int sig)
 {
 	if (kill(-command, sig) < 0 && errno != ESRCH)
 		log_warning("cannot forward signal %d to process group %d: %m, "
-			    "ignoring", sig, (int)command);
+			    "ignoring",
+			    sig, (int)command);
 }
 
 /* Returns the time left until deadline, NULL when no stop has started. */
@@ -101,7 +103,8 @@ static void start_stop(pid_t command, unsigned stop_timeout,
 	clock_gettime(CLOCK_MONOTONIC, deadline);
 	deadline->tv_sec += stop_timeout;
 	log_debug("stop requested; sending SIGTERM to every process, "
-		  "SIGKILL in %u s", stop_timeout);
+		  "SIGKILL in %u s",
+		  stop_timeout);
 	teardown_signal_all(command, SIGTERM);
 	teardown_signal_all(command, SIGCONT);
 }
@@ -125,7 +128,8 @@ int supervise(pid_t command, unsigned stop_timeout, struct timespec *deadline)
 			if (!killed)
 				teardown_signal_all(command, SIGKILL);
 			killed = true;
-			/* Only SIGCHLD matters now; wait for it without a limit. */
+			/* Only SIGCHLD matters now; wait for it without a
+			 * limit. */
 			timeout = NULL;
 		}
 		sig = sigtimedwait(&all, &info, timeout);

@@ -94,7 +94,8 @@ static void signal_descendants(int sig)
 	for (bool changed = true; changed;) {
 		changed = false;
 		for (size_t i = 0; i < n; i++) {
-			if (mine[i] || !is_descendant_parent(list, mine, n, list[i].ppid))
+			if (mine[i] ||
+			    !is_descendant_parent(list, mine, n, list[i].ppid))
 				continue;
 			mine[i] = changed = true;
 			kill(list[i].pid, sig);
@@ -111,13 +112,15 @@ void teardown_signal_all(pid_t command_group, int sig)
 	 * Outside one it would reach the whole host, so it is never used. */
 	if (getpid() == 1) {
 		if (kill(-1, sig) < 0 && errno != ESRCH)
-			log_warning("cannot send signal %d to all processes: %m, "
-				    "ignoring", sig);
+			log_warning(
+				"cannot send signal %d to all processes: %m, "
+				"ignoring",
+				sig);
 		return;
 	}
 	if (kill(-command_group, sig) < 0 && errno != ESRCH)
-		log_debug("cannot send signal %d to process group %d: %m",
-			  sig, (int)command_group);
+		log_debug("cannot send signal %d to process group %d: %m", sig,
+			  (int)command_group);
 	signal_descendants(sig);
 }
 
@@ -186,7 +189,8 @@ void teardown_mounts(const char *state_dir, bool mounted, bool created)
 {
 	if (mounted && umount2(state_dir, MNT_DETACH) < 0)
 		log_warning("cannot unmount %s: %m, leaving it to the end of "
-			    "the mount namespace", state_dir);
+			    "the mount namespace",
+			    state_dir);
 	if (created && rmdir(state_dir) < 0)
 		log_warning("cannot remove %s: %m, ignoring", state_dir);
 }

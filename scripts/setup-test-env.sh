@@ -18,7 +18,7 @@ DOCKERD_WAIT_SECONDS=${DOCKERD_WAIT_SECONDS:-60}
 packages=(
 	build-essential cmake pkg-config
 	libcap-ng-dev libmount-dev libseccomp-dev check
-	docker.io debootstrap shellcheck
+	docker.io debootstrap shellcheck clang-format cppcheck tini
 	fuse-overlayfs fuse3 util-linux passwd python3
 )
 

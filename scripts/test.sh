@@ -190,6 +190,26 @@ run_shellcheck() {
 	fi
 }
 
+# clang-format (the style in .clang-format) and cppcheck on the C sources.
+run_c_lint() {
+	local files=()
+
+	mapfile -t files < <(git ls-files -- '*.c' '*.h')
+	log "clang-format and cppcheck on ${#files[@]} files"
+	if clang-format --dry-run -Werror "${files[@]}"; then
+		passed=$((passed + 1))
+	else
+		record_failure "clang-format (run clang-format -i on the files above)"
+	fi
+	if cppcheck --enable=warning,portability,performance --inline-suppr \
+		--error-exitcode=1 --quiet --std=c11 -D_GNU_SOURCE \
+		-I init -I helpers "${files[@]}"; then
+		passed=$((passed + 1))
+	else
+		record_failure "cppcheck"
+	fi
+}
+
 main() {
 	trap stop_started_dockerd EXIT
 	setup_machine
@@ -204,6 +224,7 @@ main() {
 	fi
 
 	run_shellcheck
+	run_c_lint
 	# Stop dockerd here rather than only in the EXIT trap, so that the
 	# summary stays the last line of the output.
 	stop_started_dockerd

@@ -41,7 +41,8 @@ END_TEST
 START_TEST(identity_all_three)
 {
 	ck_assert_int_eq(parse("CONTAINER_USER=alice", "CONTAINER_UID=1000",
-			       "CONTAINER_GID=4294967294", NULL), 0);
+			       "CONTAINER_GID=4294967294", NULL),
+			 0);
 	ck_assert_str_eq(cfg.user, "alice");
 	ck_assert_uint_eq(cfg.uid, 1000);
 	ck_assert_uint_eq(cfg.gid, 4294967294U);
@@ -50,22 +51,26 @@ END_TEST
 
 START_TEST(identity_partial_rejected)
 {
-	ck_assert_int_eq(parse("CONTAINER_USER=alice", "CONTAINER_UID=1000",
-			       NULL, NULL), -EINVAL);
+	ck_assert_int_eq(
+		parse("CONTAINER_USER=alice", "CONTAINER_UID=1000", NULL, NULL),
+		-EINVAL);
 	ck_assert_ptr_nonnull(strstr(msg, "set together"));
 	ck_assert_int_eq(parse_one("CONTAINER_UID=1000"), -EINVAL);
 	ck_assert_int_eq(parse("CONTAINER_UID=1000", "CONTAINER_UID=1001",
-			       "CONTAINER_USER=a", NULL), -EINVAL);
+			       "CONTAINER_USER=a", NULL),
+			 -EINVAL);
 }
 END_TEST
 
 START_TEST(root_needs_allow_root)
 {
 	ck_assert_int_eq(parse("CONTAINER_USER=root", "CONTAINER_UID=0",
-			       "CONTAINER_GID=0", NULL), -EINVAL);
+			       "CONTAINER_GID=0", NULL),
+			 -EINVAL);
 	ck_assert_ptr_nonnull(strstr(msg, "SANDBOX_ALLOW_ROOT=1"));
 	ck_assert_int_eq(parse("CONTAINER_USER=root", "CONTAINER_UID=0",
-			       "CONTAINER_GID=0", "SANDBOX_ALLOW_ROOT=1"), 0);
+			       "CONTAINER_GID=0", "SANDBOX_ALLOW_ROOT=1"),
+			 0);
 	ck_assert_uint_eq(cfg.uid, 0);
 	ck_assert(cfg.allow_root);
 }
@@ -74,47 +79,93 @@ END_TEST
 START_TEST(root_gid_needs_allow_root)
 {
 	ck_assert_int_eq(parse("CONTAINER_USER=a", "CONTAINER_UID=5",
-			       "CONTAINER_GID=0", NULL), -EINVAL);
+			       "CONTAINER_GID=0", NULL),
+			 -EINVAL);
 }
 END_TEST
 
 /* Every entry must be rejected, and the message must name the variable. */
 static const char *const bad_values[] = {
-	"CONTAINER_UID=", "CONTAINER_UID=-1", "CONTAINER_UID=+5",
-	"CONTAINER_UID=0x10", "CONTAINER_UID=010", "CONTAINER_UID=1e3",
-	"CONTAINER_UID= 5", "CONTAINER_UID=5 ", "CONTAINER_UID=4294967295",
-	"CONTAINER_UID=99999999999999999999", "CONTAINER_UID=abc",
-	"CONTAINER_GID=", "CONTAINER_GID=-1", "CONTAINER_GID=4294967295",
+	"CONTAINER_UID=",
+	"CONTAINER_UID=-1",
+	"CONTAINER_UID=+5",
+	"CONTAINER_UID=0x10",
+	"CONTAINER_UID=010",
+	"CONTAINER_UID=1e3",
+	"CONTAINER_UID= 5",
+	"CONTAINER_UID=5 ",
+	"CONTAINER_UID=4294967295",
+	"CONTAINER_UID=99999999999999999999",
+	"CONTAINER_UID=abc",
+	"CONTAINER_GID=",
+	"CONTAINER_GID=-1",
+	"CONTAINER_GID=4294967295",
 	"CONTAINER_GID=1.5",
-	"CONTAINER_USER=", "CONTAINER_USER=a:b", "CONTAINER_USER=a\nb",
-	"CONTAINER_USER=9lives", "CONTAINER_USER=-rf", "CONTAINER_USER=a b",
-	"CONTAINER_USER=ab/c", "CONTAINER_USER=$", "CONTAINER_USER=a$b",
+	"CONTAINER_USER=",
+	"CONTAINER_USER=a:b",
+	"CONTAINER_USER=a\nb",
+	"CONTAINER_USER=9lives",
+	"CONTAINER_USER=-rf",
+	"CONTAINER_USER=a b",
+	"CONTAINER_USER=ab/c",
+	"CONTAINER_USER=$",
+	"CONTAINER_USER=a$b",
 	"CONTAINER_USER=abcdefghijklmnopqrstuvwxyz0123456",
 	"CONTAINER_USER=\xc3\xa9t\xc3\xa9",
-	"DEBUG=2", "DEBUG=maybe", "DEBUG=truee",
-	"SANDBOX_HOST=", "SANDBOX_HOST=relative", "SANDBOX_HOST=/",
-	"SANDBOX_HOST=/run/host/", "SANDBOX_HOST=/run//host",
-	"SANDBOX_HOST=/run/../host", "SANDBOX_HOST=/run", "SANDBOX_HOST=/run/sandbox-init/x",
-	"SANDBOX_WORKDIR=", "SANDBOX_WORKDIR=src", "SANDBOX_WORKDIR=/",
-	"SANDBOX_WORKDIR=/home/a/./b", "SANDBOX_WORKDIR=/proc/1",
-	"SANDBOX_WORKDIR=/dev", "SANDBOX_WORKDIR=/home/a/",
-	"SANDBOX_OVERLAY=", "SANDBOX_OVERLAY=Kernel", "SANDBOX_OVERLAY=btrfs",
-	"SANDBOX_UPPER=", "SANDBOX_UPPER=upper",
-	"SANDBOX_TMPFS_SIZE=", "SANDBOX_TMPFS_SIZE=0", "SANDBOX_TMPFS_SIZE=-1m",
-	"SANDBOX_TMPFS_SIZE=64mb", "SANDBOX_TMPFS_SIZE=101%",
-	"SANDBOX_TMPFS_SIZE=0%", "SANDBOX_TMPFS_SIZE=m", "SANDBOX_TMPFS_SIZE=1.5g",
+	"DEBUG=2",
+	"DEBUG=maybe",
+	"DEBUG=truee",
+	"SANDBOX_HOST=",
+	"SANDBOX_HOST=relative",
+	"SANDBOX_HOST=/",
+	"SANDBOX_HOST=/run/host/",
+	"SANDBOX_HOST=/run//host",
+	"SANDBOX_HOST=/run/../host",
+	"SANDBOX_HOST=/run",
+	"SANDBOX_HOST=/run/sandbox-init/x",
+	"SANDBOX_WORKDIR=",
+	"SANDBOX_WORKDIR=src",
+	"SANDBOX_WORKDIR=/",
+	"SANDBOX_WORKDIR=/home/a/./b",
+	"SANDBOX_WORKDIR=/proc/1",
+	"SANDBOX_WORKDIR=/dev",
+	"SANDBOX_WORKDIR=/home/a/",
+	"SANDBOX_OVERLAY=",
+	"SANDBOX_OVERLAY=Kernel",
+	"SANDBOX_OVERLAY=btrfs",
+	"SANDBOX_UPPER=",
+	"SANDBOX_UPPER=upper",
+	"SANDBOX_TMPFS_SIZE=",
+	"SANDBOX_TMPFS_SIZE=0",
+	"SANDBOX_TMPFS_SIZE=-1m",
+	"SANDBOX_TMPFS_SIZE=64mb",
+	"SANDBOX_TMPFS_SIZE=101%",
+	"SANDBOX_TMPFS_SIZE=0%",
+	"SANDBOX_TMPFS_SIZE=m",
+	"SANDBOX_TMPFS_SIZE=1.5g",
 	"SANDBOX_TMPFS_SIZE=99999999999999999999g",
-	"SANDBOX_EXPORT=", "SANDBOX_EXPORT=out.tar",
-	"SANDBOX_REPORT=", "SANDBOX_REPORT=report.txt",
-	"SANDBOX_EVENTS=", "SANDBOX_EVENTS=fd:", "SANDBOX_EVENTS=fd:1",
-	"SANDBOX_EVENTS=fd:x", "SANDBOX_EVENTS=events.jsonl",
-	"SANDBOX_STOP_TIMEOUT=", "SANDBOX_STOP_TIMEOUT=-1",
-	"SANDBOX_STOP_TIMEOUT=1.5", "SANDBOX_STOP_TIMEOUT=3601",
+	"SANDBOX_EXPORT=",
+	"SANDBOX_EXPORT=out.tar",
+	"SANDBOX_REPORT=",
+	"SANDBOX_REPORT=report.txt",
+	"SANDBOX_EVENTS=",
+	"SANDBOX_EVENTS=fd:",
+	"SANDBOX_EVENTS=fd:1",
+	"SANDBOX_EVENTS=fd:x",
+	"SANDBOX_EVENTS=events.jsonl",
+	"SANDBOX_STOP_TIMEOUT=",
+	"SANDBOX_STOP_TIMEOUT=-1",
+	"SANDBOX_STOP_TIMEOUT=1.5",
+	"SANDBOX_STOP_TIMEOUT=3601",
 	"SANDBOX_STOP_TIMEOUT=5s",
-	"SANDBOX_ALLOW_ROOT=2", "SANDBOX_ALLOW_ROOT=root",
-	"SANDBOX_HOST_LINKS=bin", "SANDBOX_HOST_LINKS=bin=",
-	"SANDBOX_HOST_LINKS==usr/bin", "SANDBOX_HOST_LINKS=a/b=usr/bin",
-	"SANDBOX_HOST_LINKS=..=usr", "SANDBOX_HOST_LINKS=bin=usr/bin::lib=usr/lib",
+	"SANDBOX_ALLOW_ROOT=2",
+	"SANDBOX_ALLOW_ROOT=root",
+	"SANDBOX_HOST_LINKS=bin",
+	"SANDBOX_HOST_LINKS=bin=",
+	"SANDBOX_HOST_LINKS==usr/bin",
+	"SANDBOX_HOST_LINKS=a/b=usr/bin",
+	"SANDBOX_HOST_LINKS=..=usr",
+	"SANDBOX_HOST_LINKS=bin=usr/bin::lib=usr/lib",
 	"SANDBOX_STOP_TIMOUT=5",
 };
 
@@ -131,15 +182,30 @@ START_TEST(bad_value_rejected)
 END_TEST
 
 static const char *const good_values[] = {
-	"DEBUG=1", "DEBUG=true", "DEBUG=YES", "DEBUG=0", "DEBUG=false", "DEBUG=",
-	"SANDBOX_HOST=/srv/host", "SANDBOX_WORKDIR=/home/a/my project",
-	"SANDBOX_OVERLAY=auto", "SANDBOX_OVERLAY=kernel", "SANDBOX_OVERLAY=fuse",
-	"SANDBOX_TMPFS_SIZE=64m", "SANDBOX_TMPFS_SIZE=2G", "SANDBOX_TMPFS_SIZE=50%",
-	"SANDBOX_TMPFS_SIZE=1048576", "SANDBOX_STOP_TIMEOUT=0",
-	"SANDBOX_STOP_TIMEOUT=3600", "SANDBOX_EVENTS=fd:3",
-	"SANDBOX_EVENTS=/tmp/events.jsonl", "SANDBOX_ALLOW_ROOT=0",
+	"DEBUG=1",
+	"DEBUG=true",
+	"DEBUG=YES",
+	"DEBUG=0",
+	"DEBUG=false",
+	"DEBUG=",
+	"SANDBOX_HOST=/srv/host",
+	"SANDBOX_WORKDIR=/home/a/my project",
+	"SANDBOX_OVERLAY=auto",
+	"SANDBOX_OVERLAY=kernel",
+	"SANDBOX_OVERLAY=fuse",
+	"SANDBOX_TMPFS_SIZE=64m",
+	"SANDBOX_TMPFS_SIZE=2G",
+	"SANDBOX_TMPFS_SIZE=50%",
+	"SANDBOX_TMPFS_SIZE=1048576",
+	"SANDBOX_STOP_TIMEOUT=0",
+	"SANDBOX_STOP_TIMEOUT=3600",
+	"SANDBOX_EVENTS=fd:3",
+	"SANDBOX_EVENTS=/tmp/events.jsonl",
+	"SANDBOX_ALLOW_ROOT=0",
 	"SANDBOX_HOST_LINKS=bin=usr/bin:lib64=usr/lib64",
-	"SANDBOX_HOST_LINKS=", "CONTAINER_IGNORED=1", "PATH=/bin",
+	"SANDBOX_HOST_LINKS=",
+	"CONTAINER_IGNORED=1",
+	"PATH=/bin",
 };
 
 START_TEST(good_value_accepted)
@@ -152,7 +218,12 @@ END_TEST
 START_TEST(user_names_accepted)
 {
 	static const char *const names[] = {
-		"alice", "_svc", "Bob.Smith", "a-b", "machine$", "a",
+		"alice",
+		"_svc",
+		"Bob.Smith",
+		"a-b",
+		"machine$",
+		"a",
 		"abcdefghijklmnopqrstuvwxyz012345",
 	};
 	char entry[64];
@@ -160,7 +231,8 @@ START_TEST(user_names_accepted)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(entry, sizeof(entry), "CONTAINER_USER=%s", names[i]);
 		ck_assert_msg(parse(entry, "CONTAINER_UID=1", "CONTAINER_GID=1",
-				    NULL) == 0, "rejected %s: %s", names[i], msg);
+				    NULL) == 0,
+			      "rejected %s: %s", names[i], msg);
 		ck_assert_str_eq(cfg.user, names[i]);
 	}
 }
@@ -168,7 +240,8 @@ END_TEST
 
 START_TEST(host_links_parsed)
 {
-	ck_assert_int_eq(parse_one("SANDBOX_HOST_LINKS=bin=usr/bin:lib=/usr/lib"), 0);
+	ck_assert_int_eq(
+		parse_one("SANDBOX_HOST_LINKS=bin=usr/bin:lib=/usr/lib"), 0);
 	ck_assert_uint_eq(cfg.n_links, 2);
 	ck_assert_str_eq(cfg.links[0].name, "bin");
 	ck_assert_str_eq(cfg.links[0].target, "usr/bin");
@@ -181,8 +254,9 @@ START_TEST(failed_parse_keeps_output)
 {
 	ck_assert_int_eq(parse_one("SANDBOX_STOP_TIMEOUT=9"), 0);
 	ck_assert_uint_eq(cfg.stop_timeout, 9);
-	ck_assert_int_eq(parse("SANDBOX_STOP_TIMEOUT=1", "DEBUG=bad", NULL, NULL),
-			 -EINVAL);
+	ck_assert_int_eq(
+		parse("SANDBOX_STOP_TIMEOUT=1", "DEBUG=bad", NULL, NULL),
+		-EINVAL);
 	ck_assert_uint_eq(cfg.stop_timeout, 9);
 }
 END_TEST
@@ -190,7 +264,7 @@ END_TEST
 START_TEST(unsupported_features_rejected)
 {
 	static const char *const entries[] = {
-		"SANDBOX_OVERLAY=fuse", "SANDBOX_UPPER=/keep",
+		"SANDBOX_OVERLAY=fuse",    "SANDBOX_UPPER=/keep",
 		"SANDBOX_EXPORT=/out.tar", "SANDBOX_REPORT=/report",
 		"SANDBOX_EVENTS=fd:3",
 	};

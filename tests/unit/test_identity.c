@@ -48,11 +48,12 @@ static void setup(void)
 	strcpy(cfg.user, "alice");
 	cfg.uid = 1000;
 	cfg.gid = 1000;
-	write_text(host_fd, "passwd",
-		   "root:x:0:0:root:/root:/bin/bash\n"
-		   "alice:x:1000:1000:Alice:/home/alice:/bin/zsh\n"
-		   "bob:x:1001:1001::/home/bob:/bin/sh\n"
-		   "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+	write_text(
+		host_fd, "passwd",
+		"root:x:0:0:root:/root:/bin/bash\n"
+		"alice:x:1000:1000:Alice:/home/alice:/bin/zsh\n"
+		"bob:x:1001:1001::/home/bob:/bin/sh\n"
+		"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
 	write_text(host_fd, "group",
 		   "root:x:0:\nusers:x:100:bob\nalice:x:1000:\n");
 }
@@ -121,9 +122,11 @@ START_TEST(passwd_replaces_same_name_and_uid)
 	ck_assert_int_eq(identity_write(&cfg, &id, host_fd, out_fd), 0);
 	text = read_text(out_fd, "passwd");
 	ck_assert_ptr_null(strstr(text, "bob:"));
-	ck_assert_ptr_nonnull(strstr(text, "root:x:0:0:root:/root:/bin/bash\n"));
+	ck_assert_ptr_nonnull(
+		strstr(text, "root:x:0:0:root:/root:/bin/bash\n"));
 	ck_assert_ptr_nonnull(strstr(text, "alice:x:1000:"));
-	ck_assert_ptr_nonnull(strstr(text, "carol:x:1001:1000:carol:/home/carol:/bin/sh\n"));
+	ck_assert_ptr_nonnull(
+		strstr(text, "carol:x:1001:1000:carol:/home/carol:/bin/sh\n"));
 }
 END_TEST
 
