@@ -40,6 +40,16 @@ const char *fs_check_path(const char *path)
 	return NULL;
 }
 
+bool fs_path_is_under(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return path[0] == '/';
+	return strncmp(path, dir, len) == 0 &&
+	       (path[len] == '\0' || path[len] == '/');
+}
+
 int fs_open_dir(int dirfd, const char *name)
 {
 	int fd = openat(dirfd, name,
@@ -66,6 +76,8 @@ int fs_make_dir(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t gid)
 		return -errno;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP;
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
@@ -112,7 +124,10 @@ int fs_read_file(int dirfd, const char *name, size_t max_size, char **out,
 	struct stat st;
 	size_t len = 0;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK, because opening a FIFO would otherwise wait for a
+	 * writer; it does not change reads of a regular file. */
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)

@@ -2,6 +2,7 @@
  * came from the host or that a sandboxed command could have changed. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -10,12 +11,16 @@
  * NAME_MAX. Returns NULL when it is, else the reason it is not. */
 const char *fs_check_path(const char *path);
 
+/* Returns true when path is dir or lies below it; both are normalized. */
+bool fs_path_is_under(const char *path, const char *dir);
+
 /* Opens the directory name below dirfd as an O_PATH descriptor, failing
  * with -ELOOP or -ENOTDIR when it is a symlink or not a directory. */
 int fs_open_dir(int dirfd, const char *name);
 
-/* Creates the directory name below dirfd unless a directory (not a
- * symlink) is already there. New directories get mode, uid and gid. */
+/* Creates the directory name below dirfd unless a directory is already
+ * there. New directories get mode, uid and gid. An existing symlink fails
+ * with -ELOOP, any other file with -ENOTDIR. */
 int fs_make_dir(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t gid);
 
 /* Walks the relative path below dirfd one component at a time, creating

@@ -14,6 +14,7 @@
 #define DEFAULT_ID       65534
 #define MAX_ID           4294967294UL
 #define MAX_STOP_TIMEOUT 3600
+#define MAX_TMPFS_BYTES  (1ULL << 62)
 
 struct parse_ctx {
 	struct config *cfg;
@@ -26,14 +27,42 @@ struct parse_ctx {
 static int reject(struct parse_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Writes "NAME=VALUE: <reason>" into the caller's message buffer. */
+/* Copies value for a log line: control bytes become \n, \t or \xHH, so the
+ * message stays on one line, and values longer than 96 bytes are cut with
+ * "...", so the reason after them still fits. */
+static void quote_value(const char *value, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const char *p = value; *p && n + 8 < size; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (p - value == 96) {
+			n += (size_t)snprintf(out + n, size - n, "...");
+			break;
+		}
+		if (c == '\n')
+			n += (size_t)snprintf(out + n, size - n, "\\n");
+		else if (c == '\t')
+			n += (size_t)snprintf(out + n, size - n, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+}
+
+/* Writes "invalid NAME='VALUE': <reason>" into the caller's buffer. */
 static int reject(struct parse_ctx *ctx, const char *fmt, ...)
 {
-	int len;
+	char value[128];
 	va_list ap;
+	int len;
 
+	quote_value(ctx->value, value, sizeof(value));
 	len = snprintf(ctx->msg, ctx->msg_size, "invalid %s='%s': ", ctx->name,
-		       ctx->value);
+		       value);
 	if (len < 0 || (size_t)len >= ctx->msg_size)
 		return -EINVAL;
 	va_start(ap, fmt);
@@ -112,19 +141,18 @@ static int parse_gid(struct parse_ctx *ctx)
 	return 0;
 }
 
-static bool is_name_char(char c, bool first)
+static bool is_name_char(char c)
 {
-	if (isascii(c) && (isalpha(c) || c == '_'))
-		return true;
-	return !first && isascii(c) && (isdigit(c) || c == '.' || c == '-');
+	return isascii(c) && (isalnum(c) || strchr("_.-@", c));
 }
 
-/* Accepts what useradd(8) accepts in its relaxed mode, minus anything that
- * could break a passwd line: letters, digits, '_', '.', '-', a final '$'. */
+/* Accepts what goes safely into a passwd line and a shell word: letters,
+ * digits, '_', '.', '-', '@' and a final '$', not starting with '-', not
+ * all digits (which tools would take for a uid), and not "." or "..". */
 static int parse_user(struct parse_ctx *ctx)
 {
 	const char *v = ctx->value;
-	size_t len = strlen(v);
+	size_t len = strlen(v), digits = strspn(v, "0123456789");
 
 	if (len == 0 || len > CONFIG_USER_MAX)
 		return reject(ctx, "expected a user name of 1 to %d characters",
@@ -132,12 +160,15 @@ static int parse_user(struct parse_ctx *ctx)
 	for (size_t i = 0; i < len; i++) {
 		if (i == len - 1 && i > 0 && v[i] == '$')
 			break;
-		if (!is_name_char(v[i], i == 0))
+		if (!is_name_char(v[i]))
 			return reject(ctx,
-				      "a user name starts with a letter or "
-				      "'_' and contains only letters, digits, "
-				      "'_', '.', '-' and a final '$'");
+				      "a user name contains only letters, "
+				      "digits, '_', '.', '-', '@' and a final "
+				      "'$'");
 	}
+	if (v[0] == '-' || digits == len || !strcmp(v, ".") || !strcmp(v, ".."))
+		return reject(ctx, "a user name cannot start with '-', be all "
+				   "digits, or be '.' or '..'");
 	memcpy(ctx->cfg->user, v, len + 1);
 	return 0;
 }
@@ -152,22 +183,14 @@ static int parse_path(struct parse_ctx *ctx, char *out)
 	return 0;
 }
 
-static bool path_is_under(const char *path, const char *dir)
-{
-	size_t len = strlen(dir);
-
-	return strncmp(path, dir, len) == 0 &&
-	       (path[len] == '\0' || path[len] == '/');
-}
-
 static int parse_host_dir(struct parse_ctx *ctx)
 {
 	if (parse_path(ctx, ctx->cfg->host_dir) < 0)
 		return -EINVAL;
 	if (strcmp(ctx->value, "/") == 0)
 		return reject(ctx, "the host directory cannot be '/'");
-	if (path_is_under(STATE_DIR, ctx->value) ||
-	    path_is_under(ctx->value, STATE_DIR))
+	if (fs_path_is_under(STATE_DIR, ctx->value) ||
+	    fs_path_is_under(ctx->value, STATE_DIR))
 		return reject(ctx,
 			      "it overlaps %s, where sandbox-init keeps "
 			      "its own files; use a path such as /run/host",
@@ -182,8 +205,8 @@ static int parse_workdir(struct parse_ctx *ctx)
 	if (strcmp(ctx->value, "/") == 0)
 		return reject(ctx, "the working directory cannot be '/'; "
 				   "run from a project directory");
-	if (path_is_under(ctx->value, "/proc") ||
-	    path_is_under(ctx->value, "/dev"))
+	if (fs_path_is_under(ctx->value, "/proc") ||
+	    fs_path_is_under(ctx->value, "/dev"))
 		return reject(ctx, "the working directory cannot be under "
 				   "/proc or /dev");
 	return 0;
@@ -203,6 +226,24 @@ static int parse_overlay(struct parse_ctx *ctx)
 	return reject(ctx, "expected auto, kernel or fuse");
 }
 
+/* Returns log2 of the multiplier of a tmpfs size suffix. */
+static unsigned size_shift(char suffix)
+{
+	switch (suffix) {
+	case 'k':
+	case 'K':
+		return 10;
+	case 'm':
+	case 'M':
+		return 20;
+	case 'g':
+	case 'G':
+		return 30;
+	default:
+		return 0;
+	}
+}
+
 /* Accepts the tmpfs size forms: a byte count with an optional k, m or g
  * suffix, or a percentage of memory from 1% to 100%. */
 static int parse_tmpfs_size(struct parse_ctx *ctx)
@@ -218,9 +259,12 @@ static int parse_tmpfs_size(struct parse_ctx *ctx)
 	n = strchr("kKmMgG%", suffix) ? len - 1 : len;
 	memcpy(digits, ctx->value, n);
 	digits[n] = '\0';
-	if (parse_decimal(digits, ULONG_MAX / 1024, &v) < 0 || v == 0)
+	if (parse_decimal(digits, ULONG_MAX, &v) < 0 || v == 0)
 		goto bad;
 	if (suffix == '%' && v > 100)
+		goto bad;
+	/* The kernel computes the size in bytes and would wrap around. */
+	if (v >= MAX_TMPFS_BYTES >> size_shift(suffix))
 		goto bad;
 	strcpy(ctx->cfg->tmpfs_size, ctx->value);
 	return 0;
@@ -375,11 +419,18 @@ static const struct variable *find_variable(const char *entry, size_t name_len)
 
 bool config_is_own_variable(const char *entry)
 {
-	size_t name_len = strcspn(entry, "=");
+	static const char *const identity[] = {
+		"CONTAINER_USER=",
+		"CONTAINER_UID=",
+		"CONTAINER_GID=",
+	};
 
 	if (strncmp(entry, "SANDBOX_", 8) == 0)
 		return true;
-	return find_variable(entry, name_len) != NULL;
+	for (size_t i = 0; i < sizeof(identity) / sizeof(identity[0]); i++)
+		if (strncmp(entry, identity[i], strlen(identity[i])) == 0)
+			return true;
+	return false;
 }
 
 static void set_defaults(struct config *cfg)
@@ -394,8 +445,8 @@ static void set_defaults(struct config *cfg)
 	cfg->stop_timeout = 5;
 }
 
-/* Parses one "NAME=VALUE" entry. Returns a bit for each identity variable
- * (the first three in the table), 0 for any other entry, -EINVAL on error. */
+/* Parses one "NAME=VALUE" entry. Returns the bit 1 << i for the variable at
+ * index i of the table, 0 for an entry that is not ours, -EINVAL on error. */
 static int parse_entry(struct config *cfg, const char *entry, char *msg,
 		       size_t msg_size)
 {
@@ -424,7 +475,7 @@ static int parse_entry(struct config *cfg, const char *entry, char *msg,
 	ctx.value = entry + name_len + 1;
 	if (var->parse(&ctx) < 0)
 		return -EINVAL;
-	return var - variables < 3 ? 1 << (var - variables) : 0;
+	return 1 << (var - variables);
 }
 
 static int check_identity(const struct config *cfg, unsigned identity_set,
@@ -450,7 +501,7 @@ int config_parse(struct config *cfg, char *const envp[], char *msg,
 		 size_t msg_size)
 {
 	struct config parsed;
-	unsigned identity_set = 0;
+	unsigned seen = 0;
 
 	set_defaults(&parsed);
 	for (size_t i = 0; envp[i]; i++) {
@@ -458,9 +509,17 @@ int config_parse(struct config *cfg, char *const envp[], char *msg,
 
 		if (r < 0)
 			return r;
-		identity_set |= (unsigned)r;
+		if (seen & (unsigned)r) {
+			snprintf(msg, msg_size,
+				 "%.*s is set more than once; "
+				 "set it once",
+				 (int)strcspn(envp[i], "="), envp[i]);
+			return -EINVAL;
+		}
+		seen |= (unsigned)r;
 	}
-	if (check_identity(&parsed, identity_set, msg, msg_size) < 0)
+	/* The identity variables are the first three of the table. */
+	if (check_identity(&parsed, seen & 7, msg, msg_size) < 0)
 		return -EINVAL;
 	*cfg = parsed;
 	return 0;

@@ -52,6 +52,7 @@ int config_parse(struct config *cfg, char *const envp[], char *msg,
 int config_check_supported(const struct config *cfg, char *msg,
 			   size_t msg_size);
 
-/* Returns true when name is one of the variables that config_parse consumes,
- * so that they can be kept out of the command's environment. */
+/* Returns true for the variables that stay out of the command's
+ * environment: SANDBOX_* and the identity variables. DEBUG passes on,
+ * because programs of the command often read it too. */
 bool config_is_own_variable(const char *env_entry);

@@ -5,6 +5,7 @@
 #include "handoff.h"
 #include "identity.h"
 #include "log.h"
+#include "pidns.h"
 #include "rootfs.h"
 #include "spawn.h"
 #include "supervisor.h"
@@ -15,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -78,6 +80,18 @@ static int write_identity(const struct config *cfg, struct rootfs *fs,
 	if (r < 0)
 		return step_fail(err, r, "write passwd and group for user",
 				 "%s", cfg->user);
+
+	/* Run from /etc, the working directory's overlay covers /etc. */
+	if (strcmp(cfg->workdir, "/etc") != 0)
+		return 0;
+	close(etc_fd);
+	etc_fd = rootfs_open_workdir_upper(fs, err);
+	if (etc_fd < 0)
+		return etc_fd;
+	r = identity_write(cfg, id, host_etc_fd, etc_fd);
+	if (r < 0)
+		return step_fail(err, r, "write passwd and group for user",
+				 "%s", cfg->user);
 	return 0;
 }
 
@@ -108,7 +122,16 @@ static int build_sandbox(const struct config *cfg, struct rootfs *fs,
 	if (r < 0)
 		return r;
 
-	return rootfs_mount_workdir(cfg, fs, err);
+	r = rootfs_mount_workdir(cfg, fs, err);
+	if (r < 0)
+		return r;
+
+	/* Run from /home, say, the working directory's overlay covers the
+	 * home directory made above, so it is made again inside. */
+	if (strcmp(cfg->workdir, "/") != 0 &&
+	    fs_path_is_under(id->home, cfg->workdir))
+		return rootfs_make_home(fs, id->home, cfg->uid, cfg->gid, err);
+	return 0;
 }
 
 /* Hands PID 1 over to the lean supervisor; when that binary cannot be
@@ -152,6 +175,14 @@ int main(int argc, char **argv)
 		return EXIT_INIT_FAILED;
 	}
 
+	r = pidns_become_pid1();
+	if (r < 0) {
+		log_error("failed to create a PID namespace: %s; run the "
+			  "container with --cap-add SYS_ADMIN",
+			  strerror(-r));
+		return EXIT_INIT_FAILED;
+	}
+
 	supervisor_fd = handoff_open();
 	if (supervisor_fd < 0)
 		log_warning("sandbox-init-supervise not found: %s; PID 1 will "
@@ -170,6 +201,14 @@ int main(int argc, char **argv)
 		teardown_mounts(fs.state, fs.mounted_state,
 				fs.created_state_dir);
 		return EXIT_INIT_FAILED;
+	}
+
+	if (supervisor_stop_pending()) {
+		log_info("stop requested during setup; not starting the "
+			 "command");
+		teardown_mounts(fs.state, fs.mounted_state,
+				fs.created_state_dir);
+		return EXIT_SIGNAL_BASE + SIGTERM;
 	}
 
 	const struct spawn_request req = {

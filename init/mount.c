@@ -77,8 +77,9 @@ const char *mount_failure_hint(int r)
 		return "mounting needs CAP_SYS_ADMIN: start the container with "
 		       "--cap-add SYS_ADMIN";
 	case -EACCES:
-		return "a security module denied the mount: where AppArmor is "
-		       "enabled, add --security-opt apparmor=unconfined";
+		return "where AppArmor is enabled, start the container with "
+		       "--security-opt apparmor=unconfined; otherwise check "
+		       "that it has CAP_SYS_ADMIN";
 	case -ENODEV:
 		return "the kernel lacks this file system: load the overlay "
 		       "module on the host";

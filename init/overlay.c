@@ -2,7 +2,6 @@
 #include "overlay.h"
 
 #include "fsutil.h"
-#include "log.h"
 #include "mount.h"
 
 #include <errno.h>
@@ -10,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int overlay_prepare(int state_fd, const char *name, int lower_fd)
 {
@@ -33,36 +33,38 @@ int overlay_prepare(int state_fd, const char *name, int lower_fd)
 
 bool overlay_path_is_safe(const char *path)
 {
-	return strpbrk(path, ",:\\") == NULL;
+	return strpbrk(path, ",:\\\"") == NULL;
+}
+
+/* Returns true when this kernel's overlayfs has the module parameter name,
+ * which it has when the feature of that name is built in. */
+static bool overlay_has_feature(const char *name)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/module/overlay/parameters/%s", name);
+	return access(path, F_OK) == 0;
 }
 
 int overlay_mount(const char *lower, const char *upper, const char *work,
 		  const char *target)
 {
 	char options[3 * PATH_MAX + 128];
-	int r;
 
 	if (!overlay_path_is_safe(lower) || !overlay_path_is_safe(upper) ||
 	    !overlay_path_is_safe(work))
 		return -EINVAL;
 
-	/* redirect_dir lets rename(2) move a directory that came from the
-	 * lower layer (EXDEV without it); metacopy makes chmod and chown of
-	 * a large lower file copy metadata only. */
-	snprintf(options, sizeof(options),
-		 "nosuid,nodev,lowerdir=%s,upperdir=%s,workdir=%s,"
-		 "redirect_dir=on,metacopy=on",
-		 lower, upper, work);
-	r = mount_at("overlay", target, "overlay", options);
-	if (r != -EINVAL)
-		return r;
-
-	log_warning("overlayfs rejected redirect_dir and metacopy on %s; "
-		    "mounting without them, so renaming a directory from the "
-		    "host will fail with EXDEV",
-		    target);
 	snprintf(options, sizeof(options),
 		 "nosuid,nodev,lowerdir=%s,upperdir=%s,workdir=%s", lower,
 		 upper, work);
+	/* redirect_dir lets rename(2) move a directory that came from the
+	 * lower layer (EXDEV without it); metacopy makes chmod and chown of
+	 * a large lower file copy metadata only, and needs redirect_dir. */
+	if (overlay_has_feature("redirect_dir")) {
+		strcat(options, ",redirect_dir=on");
+		if (overlay_has_feature("metacopy"))
+			strcat(options, ",metacopy=on");
+	}
 	return mount_at("overlay", target, "overlay", options);
 }

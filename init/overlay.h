@@ -15,5 +15,5 @@ int overlay_mount(const char *lower, const char *upper, const char *work,
 		  const char *target);
 
 /* Returns true when path can be written into overlayfs mount options, which
- * treat ',', ':' and '\' as separators or escapes. */
+ * treat ',', ':', '\' and '"' as separators, escapes or quotes. */
 bool overlay_path_is_safe(const char *path);

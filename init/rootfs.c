@@ -35,6 +35,45 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+static bool has_layer(const struct rootfs *fs, const char *name)
+{
+	for (size_t i = 0; i < fs->n_layers; i++)
+		if (strcmp(fs->layers[i], name) == 0)
+			return true;
+	return false;
+}
+
+static bool has_link(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_links; i++)
+		if (strcmp(cfg->links[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Rejects a SANDBOX_HOST_LINKS name that is given twice, is also a host
+ * directory, or is reserved, before anything is mounted. */
+static int check_links(const struct config *cfg, const struct rootfs *fs,
+		       struct step_error *err)
+{
+	for (size_t i = 0; i < cfg->n_links; i++) {
+		const char *name = cfg->links[i].name;
+		bool twice = false;
+
+		for (size_t j = 0; j < i; j++)
+			twice |= strcmp(cfg->links[j].name, name) == 0;
+		if (!twice && !has_layer(fs, name) && !is_reserved(name) &&
+		    strcmp(name, "workdir") != 0)
+			continue;
+		step_fail(err, -EEXIST, "use SANDBOX_HOST_LINKS entry", "%s=%s",
+			  name, cfg->links[i].target);
+		err->hint = "each name may appear once, and not as a host "
+			    "directory or one of proc, dev, sys and workdir";
+		return -EEXIST;
+	}
+	return 0;
+}
+
 static int add_layer(const struct config *cfg, struct rootfs *fs, int host_fd,
 		     const char *name, struct step_error *err)
 {
@@ -60,7 +99,7 @@ static int add_layer(const struct config *cfg, struct rootfs *fs, int host_fd,
 			  cfg->host_dir, name);
 		err->hint =
 			"the names proc, dev and sys are reserved, and names "
-			"with ',', ':' or '\\' cannot be overlay layers";
+			"with ',', ':', '\\' or '\"' cannot be overlay layers";
 		return -EINVAL;
 	}
 	if (fs->n_layers == ROOTFS_MAX_LAYERS)
@@ -81,9 +120,9 @@ int rootfs_scan_host(const struct config *cfg, struct rootfs *fs,
 	if (!overlay_path_is_safe(cfg->host_dir)) {
 		step_fail(err, -EINVAL, "use host directory", "%s",
 			  cfg->host_dir);
-		err->hint =
-			"overlayfs options cannot contain ',', ':' or '\\'; "
-			"set SANDBOX_HOST to a plain path";
+		err->hint = "overlayfs options cannot contain ',', ':', '\\' "
+			    "or '\"'; "
+			    "set SANDBOX_HOST to a plain path";
 		return -EINVAL;
 	}
 	snprintf(fs->state, sizeof(fs->state), "%s", STATE_DIR);
@@ -104,6 +143,9 @@ int rootfs_scan_host(const struct config *cfg, struct rootfs *fs,
 		return r;
 
 	qsort(fs->layers, fs->n_layers, sizeof(fs->layers[0]), compare_names);
+	r = check_links(cfg, fs, err);
+	if (r < 0)
+		return r;
 	if (strcmp(cfg->workdir, "/") != 0 && !fs->has_workdir) {
 		step_fail(err, -ENOENT,
 			  "find the working directory's bind mount", "%s/%s",
@@ -189,12 +231,16 @@ int rootfs_create_layers(const struct config *cfg, struct rootfs *fs,
 	return 0;
 }
 
-static bool has_layer(const struct rootfs *fs, const char *name)
+int rootfs_open_workdir_upper(struct rootfs *fs, struct step_error *err)
 {
-	for (size_t i = 0; i < fs->n_layers; i++)
-		if (strcmp(fs->layers[i], name) == 0)
-			return true;
-	return false;
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/upper/%s", fs->state, WORKDIR_LAYER);
+	fd = open(path, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return step_fail(err, -errno, "open", "%s", path);
+	return fd;
 }
 
 int rootfs_open_etc(struct rootfs *fs, struct step_error *err)
@@ -252,20 +298,16 @@ static int make_links(const struct config *cfg, struct rootfs *fs, int root_fd,
 	for (size_t i = 0; i < cfg->n_links; i++) {
 		const struct host_link *link = &cfg->links[i];
 
-		if (has_layer(fs, link->name) || is_reserved(link->name)) {
-			step_fail(err, -EEXIST, "create symlink", "/%s -> %s",
-				  link->name, link->target);
-			err->hint =
-				"the name in SANDBOX_HOST_LINKS is also a host "
-				"directory or one of proc, dev and sys";
-			return -EEXIST;
-		}
 		if (symlinkat(link->target, root_fd, link->name) < 0)
 			return step_fail(err, -errno, "create symlink",
-					 "/%s -> %s", link->name, link->target);
+					 "%s/%s -> %s", fs->root, link->name,
+					 link->target);
 	}
 	return 0;
 }
+
+/* The command's /proc hides processes of other users, PID 1 among them, so
+ * their mount tables and command lines stay private. */
 
 /* Paths of /proc that Docker also keeps read-only: writes there reach the
  * host kernel, and uid 0 without capabilities could make some of them. */
@@ -278,7 +320,8 @@ static const char *const proc_masked[] = {
 	"kcore", "keys", "timer_list", "sched_debug", "latency_stats",
 };
 
-static int mount_proc(struct rootfs *fs, int root_fd, struct step_error *err)
+static int mount_proc(const struct config *cfg, struct rootfs *fs, int root_fd,
+		      struct step_error *err)
 {
 	char path[PATH_MAX];
 	int r;
@@ -286,7 +329,10 @@ static int mount_proc(struct rootfs *fs, int root_fd, struct step_error *err)
 	snprintf(path, sizeof(path), "%s/proc", fs->root);
 	r = fs_make_dir(root_fd, "proc", 0555, 0, 0);
 	if (r == 0)
-		r = mount_at("proc", path, "proc", "nosuid,nodev,noexec");
+		r = mount_at("proc", path, "proc",
+			     cfg->uid == 0
+				     ? "nosuid,nodev,noexec"
+				     : "nosuid,nodev,noexec,hidepid=invisible");
 	if (r < 0)
 		goto fail;
 
@@ -344,8 +390,10 @@ static int bind_dev_node(struct rootfs *fs, int dev_fd, const char *name,
 	return mount_at(source, path, NULL, "bind");
 }
 
-static int populate_dev(struct rootfs *fs, int dev_fd, char *path, size_t size)
+static int populate_dev(const struct config *cfg, struct rootfs *fs, int dev_fd,
+			char *path, size_t size)
 {
+	char shm_options[96];
 	int r;
 
 	for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
@@ -360,10 +408,13 @@ static int populate_dev(struct rootfs *fs, int dev_fd, char *path, size_t size)
 	}
 
 	snprintf(path, size, "%s/dev/shm", fs->root);
+	/* Docker gives /dev/shm 64 MiB; SANDBOX_TMPFS_SIZE applies here too. */
+	snprintf(shm_options, sizeof(shm_options),
+		 "nosuid,nodev,noexec,mode=1777,size=%s",
+		 cfg->tmpfs_size[0] ? cfg->tmpfs_size : "64m");
 	r = fs_make_dir(dev_fd, "shm", 01777, 0, 0);
 	if (r == 0)
-		r = mount_at("shm", path, "tmpfs",
-			     "nosuid,nodev,noexec,mode=1777");
+		r = mount_at("shm", path, "tmpfs", shm_options);
 	if (r < 0 || access("/dev/pts", F_OK) < 0)
 		return r;
 	snprintf(path, size, "%s/dev/pts", fs->root);
@@ -375,7 +426,8 @@ static int populate_dev(struct rootfs *fs, int dev_fd, char *path, size_t size)
 
 /* A minimal /dev: the usual character devices bound from the container's
  * /dev, the terminal's devpts, and a private /dev/shm. */
-static int mount_dev(struct rootfs *fs, int root_fd, struct step_error *err)
+static int mount_dev(const struct config *cfg, struct rootfs *fs, int root_fd,
+		     struct step_error *err)
 {
 	_cleanup_close_ int dev_fd = -1;
 	char path[PATH_MAX];
@@ -388,8 +440,9 @@ static int mount_dev(struct rootfs *fs, int root_fd, struct step_error *err)
 			     "nosuid,nodev,noexec,mode=0755,size=512k");
 	if (r == 0) {
 		dev_fd = open(path, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		r = dev_fd < 0 ? -errno
-			       : populate_dev(fs, dev_fd, path, sizeof(path));
+		r = dev_fd < 0
+			    ? -errno
+			    : populate_dev(cfg, fs, dev_fd, path, sizeof(path));
 	}
 	if (r < 0) {
 		step_fail(err, r, "set up", "%s", path);
@@ -400,8 +453,8 @@ static int mount_dev(struct rootfs *fs, int root_fd, struct step_error *err)
 
 /* Directories that programs expect; each one stays as the host's overlay when
  * the host directory is bound. */
-static int make_base_dirs(struct rootfs *fs, int root_fd,
-			  struct step_error *err)
+static int make_base_dirs(const struct config *cfg, struct rootfs *fs,
+			  int root_fd, struct step_error *err)
 {
 	static const struct {
 		const char *path;
@@ -416,7 +469,7 @@ static int make_base_dirs(struct rootfs *fs, int root_fd,
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(top, sizeof(top), "%.*s",
 			 (int)strcspn(dirs[i].path, "/"), dirs[i].path);
-		if (has_layer(fs, top))
+		if (has_layer(fs, top) || has_link(cfg, top))
 			continue;
 		r = fs_make_dir(root_fd, dirs[i].path, dirs[i].mode, 0, 0);
 		if (r < 0)
@@ -450,11 +503,11 @@ int rootfs_mount(const struct config *cfg, struct rootfs *fs,
 	}
 	r = make_links(cfg, fs, root_fd, err);
 	if (r == 0)
-		r = mount_proc(fs, root_fd, err);
+		r = mount_proc(cfg, fs, root_fd, err);
 	if (r == 0)
-		r = mount_dev(fs, root_fd, err);
+		r = mount_dev(cfg, fs, root_fd, err);
 	if (r == 0)
-		r = make_base_dirs(fs, root_fd, err);
+		r = make_base_dirs(cfg, fs, root_fd, err);
 	return r;
 }
 

@@ -38,6 +38,9 @@ int rootfs_create_layers(const struct config *cfg, struct rootfs *fs,
  * overlay is mounted: the upper layer of etc, or root/etc without one. */
 int rootfs_open_etc(struct rootfs *fs, struct step_error *err);
 
+/* Opens the upper directory of the working directory's layer. */
+int rootfs_open_workdir_upper(struct rootfs *fs, struct step_error *err);
+
 /* Mounts the overlays, the host's top-level symlinks, /proc, /dev and /tmp. */
 int rootfs_mount(const struct config *cfg, struct rootfs *fs,
 		 struct step_error *err);

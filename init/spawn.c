@@ -97,8 +97,10 @@ static void reset_signals(void)
 
 static int take_terminal(void)
 {
-	if (setsid() < 0)
+	if (setsid() < 0) {
+		log_error("cannot start a session for the command: %m");
 		return -errno;
+	}
 	if (!isatty(STDIN_FILENO))
 		return 0;
 	/* Argument 1 takes the terminal from PID 1's session; that needs

@@ -5,9 +5,8 @@
 #include "log.h"
 #include "teardown.h"
 
-#include <stdio.h>
-
 #include <errno.h>
+#include <stdio.h>
 #include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -29,12 +28,6 @@ int supervisor_init(void)
 		return -errno;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return -errno;
-	if (getpid() != 1) {
-		if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
-			return -errno;
-		log_debug(
-			"not running as PID 1; registered as child subreaper");
-	}
 	return 0;
 }
 
@@ -61,6 +54,22 @@ static bool reap_children(pid_t command, int *status)
 		command_done = true;
 	}
 	return command_done;
+}
+
+/* Returns true for a signal that a process of this PID namespace sent with
+ * kill() or sigqueue(). A sender outside the namespace, such as Docker or
+ * the relay of pidns.c, shows up with pid 0. A command running as uid 0
+ * may signal PID 1, but must not be able to drive it. */
+static bool sent_from_inside(const siginfo_t *info)
+{
+	return info->si_code <= 0 && info->si_pid != 0 && getpid() == 1;
+}
+
+bool supervisor_stop_pending(void)
+{
+	sigset_t pending;
+
+	return sigpending(&pending) == 0 && sigismember(&pending, SIGTERM);
 }
 
 static void forward(pid_t command, int sig)
@@ -135,6 +144,12 @@ int supervise(pid_t command, unsigned stop_timeout, struct timespec *deadline)
 		sig = sigtimedwait(&all, &info, timeout);
 		if (sig <= 0 || sig == SIGCHLD)
 			continue;
+		if (sent_from_inside(&info)) {
+			log_debug("ignoring signal %d from process %d in the "
+				  "sandbox",
+				  sig, (int)info.si_pid);
+			continue;
+		}
 		/* SIGTERM is how "docker stop" asks PID 1 to stop: it goes to
 		 * every process, not only to the command's group. */
 		if (sig == SIGTERM)

@@ -16,9 +16,13 @@ struct supervision {
 };
 
 /* Prepares PID 1 before anything else runs: blocks every signal (they are
- * taken one at a time by sigtimedwait), moves to "/", turns off dumping,
- * and registers as child subreaper when it is not PID 1. */
+ * taken one at a time by sigtimedwait), closes inherited descriptors above
+ * 2, moves to "/" and turns off dumping. */
 int supervisor_init(void);
+
+/* Returns true when a SIGTERM arrived and waits to be taken, so that setup
+ * can end before the command starts. */
+bool supervisor_stop_pending(void);
 
 /* Forwards every signal except SIGCHLD to the command's process group and
  * reaps every child until the command itself has exited. SIGTERM starts

@@ -3,125 +3,29 @@
 
 #include "log.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* Reads the parent pid from /proc/PID/stat. The command name in field 2
- * may contain spaces and ')', so parsing starts after the last ')'. */
-static pid_t read_ppid(const char *pid)
-{
-	char path[64], buf[512];
-	const char *paren;
-	ssize_t n;
-	int fd, ppid;
-
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	paren = strrchr(buf, ')');
-	if (!paren || sscanf(paren + 1, " %*c %d", &ppid) != 1)
-		return -1;
-	return ppid;
-}
-
-struct proc_entry {
-	pid_t pid, ppid;
-};
-
-static bool is_descendant_parent(const struct proc_entry *list,
-				 const bool *mine, size_t n, pid_t ppid)
-{
-	if (ppid == getpid())
-		return true;
-	for (size_t i = 0; i < n; i++)
-		if (mine[i] && list[i].pid == ppid)
-			return true;
-	return false;
-}
-
-static size_t list_processes(struct proc_entry *list, size_t max)
-{
-	DIR *dir = opendir("/proc");
-	struct dirent *de;
-	size_t n = 0;
-
-	if (!dir)
-		return 0;
-	while (n < max && (de = readdir(dir))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		list[n].pid = atoi(de->d_name);
-		list[n].ppid = read_ppid(de->d_name);
-		if (list[n].ppid >= 0)
-			n++;
-	}
-	closedir(dir);
-	return n;
-}
-
-/* Signals every descendant of this process, found by walking /proc. A
- * process forked after the walk is reached by the next call; the
- * teardown calls this again until none is left. */
-static void signal_descendants(int sig)
-{
-	enum { MAX_PROCESSES = 65536 };
-	struct proc_entry *list = calloc(MAX_PROCESSES, sizeof(*list));
-	bool *mine;
-	size_t n;
-
-	if (!list)
-		return;
-	n = list_processes(list, MAX_PROCESSES);
-	mine = calloc(n ? n : 1, sizeof(*mine));
-	if (!mine) {
-		free(list);
-		return;
-	}
-	/* Mark children of marked processes until nothing changes. */
-	for (bool changed = true; changed;) {
-		changed = false;
-		for (size_t i = 0; i < n; i++) {
-			if (mine[i] ||
-			    !is_descendant_parent(list, mine, n, list[i].ppid))
-				continue;
-			mine[i] = changed = true;
-			kill(list[i].pid, sig);
-		}
-	}
-	free(mine);
-	free(list);
-}
 
 void teardown_signal_all(pid_t command_group, int sig)
 {
 	/* From PID 1, kill(-1) reaches every other process of the PID
 	 * namespace, including daemons that left the command's session.
-	 * Outside one it would reach the whole host, so it is never used. */
-	if (getpid() == 1) {
-		if (kill(-1, sig) < 0 && errno != ESRCH)
+	 * pidns_become_pid1() makes sure the teardown runs as PID 1; kill(-1)
+	 * from anywhere else would reach processes outside the sandbox. */
+	if (getpid() != 1) {
+		if (kill(-command_group, sig) < 0 && errno != ESRCH)
 			log_warning(
-				"cannot send signal %d to all processes: %m, "
-				"ignoring",
-				sig);
+				"cannot send signal %d to process group %d: "
+				"%m, ignoring",
+				sig, (int)command_group);
 		return;
 	}
-	if (kill(-command_group, sig) < 0 && errno != ESRCH)
-		log_debug("cannot send signal %d to process group %d: %m", sig,
-			  (int)command_group);
-	signal_descendants(sig);
+	if (kill(-1, sig) < 0 && errno != ESRCH)
+		log_warning("cannot send signal %d to all processes: %m, "
+			    "ignoring",
+			    sig);
 }
 
 static bool reap_any(void)

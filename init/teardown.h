@@ -6,8 +6,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* Sends sig to every process sandbox-init can end: all of the PID
- * namespace when it is PID 1, else the command's process group. */
+/* Sends sig to every process of the PID namespace but PID 1 itself. */
 void teardown_signal_all(pid_t command_group, int sig);
 
 /* Sends SIGTERM to every remaining process, waits until deadline, then

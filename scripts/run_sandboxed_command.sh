@@ -91,11 +91,25 @@ run_args+=(
 	-e "CONTAINER_GID=$(id -g)"
 	-e "SANDBOX_WORKDIR=$workdir"
 )
-for name in TERM LANG TZ DEBUG; do
+# Settings of the caller's environment that sandbox-init reads as its own
+# configuration pass through too.
+for name in TERM LANG TZ SANDBOX_ALLOW_ROOT SANDBOX_STOP_TIMEOUT SANDBOX_TMPFS_SIZE; do
 	if [ -n "${!name+set}" ]; then
 		run_args+=(-e "$name")
 	fi
 done
+# sandbox-init reads DEBUG as a switch, but programs such as Node's debug
+# module use it for other values: those stay on the host.
+if [ -n "${DEBUG+set}" ]; then
+	case ${DEBUG,,} in
+	1 | true | yes | on | 0 | false | no | off | "")
+		run_args+=(-e DEBUG)
+		;;
+	*)
+		printf 'run_sandboxed_command.sh: not passing DEBUG=%q into the sandbox: sandbox-init reads DEBUG as a switch (1, true, yes, on or 0, false, no, off)\n' "$DEBUG" >&2
+		;;
+	esac
+fi
 
 # On a merged-/usr host, /bin, /lib and the like are symlinks into /usr.
 # Those are recreated as symlinks in the sandbox instead of being bound.

@@ -42,6 +42,7 @@ done
 #   INIT_WRAPPER: a command that runs sandbox-init as a child, not as PID 1
 #   RUN_TIMEOUT: seconds before the run counts as hung (status 124)
 #   TERMINAL_INPUT: run on a pseudo-terminal, typing these --type options
+#   BIND_WORKDIR: the working directory, instead of $WORKDIR
 run_init() {
 	local env=()
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
@@ -61,9 +62,10 @@ run_init() {
 	SEND_COUNT=${SEND_COUNT:-1} \
 	timeout -k 5 "${RUN_TIMEOUT:-60}" "${terminal[@]}" \
 	unshare --mount --propagation private -- bash "$HERE/sandbox-ns.sh" \
-		"$SCRATCH" "$WORKDIR" ${INIT_WRAPPER:-} env -i PATH=/usr/bin:/bin \
+		"$SCRATCH" "${BIND_WORKDIR:-$WORKDIR}" ${INIT_WRAPPER:-} \
+		env -i PATH=/usr/bin:/bin \
 		CONTAINER_USER=$TEST_USER CONTAINER_UID=$TEST_UID \
-		CONTAINER_GID=$TEST_GID SANDBOX_WORKDIR="$WORKDIR" \
+		CONTAINER_GID=$TEST_GID SANDBOX_WORKDIR="${BIND_WORKDIR:-$WORKDIR}" \
 		SANDBOX_HOST_LINKS="$links" "${env[@]}" \
 		"$INIT" -- "$@" >"$OUT" 2>"$ERR" </dev/null
 	STATUS=$?

@@ -31,9 +31,11 @@ check "every exit code from 0 to 255 passes through" [ -z "$bad_codes" ]
 # Forwarding: every catchable signal reaches the command, which leads its
 # own process group. Numbers 32 and 33 are reserved by glibc. SIGTERM is
 # the stop request, which sends SIGCONT after it, so it is tested alone.
+# The kernel discards a pending SIGCONT when a stop signal arrives, so
+# SIGTSTP, SIGTTIN and SIGTTOU are tested further down.
 forwarded=""
 for sig in $(seq 1 31) $(seq 34 64); do
-	case $sig in 9 | 15 | 17 | 19) continue ;; esac
+	case $sig in 9 | 15 | 17 | 19 | 20 | 21 | 22) continue ;; esac
 	forwarded="$forwarded $sig"
 done
 count=$(echo "$forwarded" | wc -w)
@@ -112,6 +114,12 @@ check "as a child of tini the status passes through" status_is 4
 check "as a child of tini a setsid daemon gets SIGTERM" out_is "daemon got TERM"
 check "as a child it says once that it is a subreaper" \
 	[ "$(grep -c 'subreaper' "$ERR")" = 1 ]
+INIT_WRAPPER="tini -s --" run_init SANDBOX_ALLOW_ROOT=1 CONTAINER_USER=root \
+	CONTAINER_UID=0 CONTAINER_GID=0 -- sh -c 'cat /proc/[0-9]*/comm'
+check "as a child the command sees no process outside the sandbox" \
+	[ "$(grep -c -x -e tini -e sandbox-init "$OUT")" = 0 ]
+check "as a child the sandbox has a PID namespace of its own" \
+	[ "$(grep -c . "$OUT")" -le 3 ]
 INIT_WRAPPER="tini -s --" run_init -- sh -c '
 	sh -c "sleep 30 & echo \$! > /tmp/gc; wait" &
 	while [ ! -s /tmp/gc ]; do :; done

@@ -35,6 +35,14 @@ check "missing command is named" err_has "no-such-command-here"
 run_init -- ./input.txt
 check "non-executable file exits 126" status_is 126
 
+BIND_WORKDIR=/etc run_init -- id -un
+check "user resolves when run from /etc" out_is "$TEST_USER"
+BIND_WORKDIR=/home run_init -- sh -c 'stat -c %u "$HOME" && touch "$HOME/x"'
+check "home exists when run from /home" out_is "$TEST_UID"
+check "home is writable when run from /home" status_is 0
+check "home made in the sandbox never reaches the host" \
+	[ ! -e "/home/$TEST_USER" ]
+
 run_init -- pwd
 check "cwd is the working directory" out_is "$WORKDIR"
 run_init -- sh -c 'cat input.txt; echo changed > input.txt; echo new > new.txt; cat input.txt new.txt'
@@ -61,9 +69,16 @@ run_init -- /opt/bin/id-setuid -u
 check "setuid binary from the host does not raise privileges" out_is "$TEST_UID"
 run_init -- unshare --user --map-root-user true
 check "seccomp denies user namespaces" status_is 1
-run_init -- sh -c 'ls -l /proc/1/root/ 2>&1; readlink /proc/1/cwd 2>&1; exit 0'
+run_init -- sh -c 'ls -l /proc/1/root/ 2>&1; readlink -v /proc/1/cwd 2>&1; exit 0'
 check "PID 1 root and cwd are out of reach" \
-	grep -q "Permission denied" "$OUT"
+	grep -q -E "Permission denied|No such file" "$OUT"
+check "PID 1 root and cwd are not shown" \
+	[ "$(grep -c -E "Permission denied|No such file" "$OUT")" = 2 ]
+run_init -- sh -c 'ls -d /proc/[0-9]* | wc -l'
+check "/proc hides processes of other users" out_is 3
+run_init SANDBOX_ALLOW_ROOT=1 CONTAINER_USER=root CONTAINER_UID=0 \
+	CONTAINER_GID=0 -- sh -c 'kill -TERM 1; sleep 0.5; echo still running'
+check "uid 0 command cannot stop PID 1" out_is "still running"
 run_init -- sh -c 'ls /proc/self/fd | wc -l'
 check "only descriptors 0 to 2 are open" out_is 4
 run_init -- grep -E ' /proc/sys ' /proc/self/mountinfo

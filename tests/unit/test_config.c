@@ -104,13 +104,17 @@ static const char *const bad_values[] = {
 	"CONTAINER_USER=",
 	"CONTAINER_USER=a:b",
 	"CONTAINER_USER=a\nb",
-	"CONTAINER_USER=9lives",
+
 	"CONTAINER_USER=-rf",
 	"CONTAINER_USER=a b",
 	"CONTAINER_USER=ab/c",
 	"CONTAINER_USER=$",
 	"CONTAINER_USER=a$b",
-	"CONTAINER_USER=abcdefghijklmnopqrstuvwxyz0123456",
+	"CONTAINER_USER="
+	"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0",
+	"CONTAINER_USER=a,b",
+	"CONTAINER_USER=a=b",
+	"CONTAINER_USER=a#b",
 	"CONTAINER_USER=\xc3\xa9t\xc3\xa9",
 	"DEBUG=2",
 	"DEBUG=maybe",
@@ -144,6 +148,8 @@ static const char *const bad_values[] = {
 	"SANDBOX_TMPFS_SIZE=m",
 	"SANDBOX_TMPFS_SIZE=1.5g",
 	"SANDBOX_TMPFS_SIZE=99999999999999999999g",
+	"SANDBOX_TMPFS_SIZE=17179869184g",
+	"SANDBOX_TMPFS_SIZE=4611686018427387904",
 	"SANDBOX_EXPORT=",
 	"SANDBOX_EXPORT=out.tar",
 	"SANDBOX_REPORT=",
@@ -169,15 +175,74 @@ static const char *const bad_values[] = {
 	"SANDBOX_STOP_TIMOUT=5",
 };
 
+/* Parses entry with valid values for the other identity variables, so
+ * that a rejection can only come from entry itself. */
+static int parse_with_identity(const char *entry)
+{
+	static const char *const identity[] = {
+		"CONTAINER_USER=alice",
+		"CONTAINER_UID=1000",
+		"CONTAINER_GID=1000",
+	};
+	const char *others[2];
+	size_t n = 0;
+
+	for (size_t i = 0; i < 3; i++)
+		if (strncmp(entry, identity[i], strcspn(identity[i], "=") + 1))
+			others[n++] = identity[i];
+	if (n == 3)
+		return parse_one(entry);
+	return parse(entry, others[0], others[1], NULL);
+}
+
 START_TEST(bad_value_rejected)
 {
 	const char *entry = bad_values[_i];
-	char name[64];
+	char expected[96];
+	int r;
 
-	snprintf(name, sizeof(name), "%.*s", (int)strcspn(entry, "="), entry);
-	ck_assert_msg(parse_one(entry) == -EINVAL, "accepted %s", entry);
-	ck_assert_msg(strstr(msg, name) != NULL,
+	snprintf(expected, sizeof(expected), "%.*s", (int)strcspn(entry, "="),
+		 entry);
+	if (strncmp(entry, "CONTAINER_", 10) == 0) {
+		snprintf(expected, sizeof(expected), "invalid %.*s",
+			 (int)strcspn(entry, "="), entry);
+		r = parse_with_identity(entry);
+	} else {
+		r = parse_one(entry);
+	}
+	ck_assert_msg(r == -EINVAL, "accepted %s", entry);
+	ck_assert_msg(strstr(msg, expected) != NULL,
 		      "message for %s does not name it: %s", entry, msg);
+}
+END_TEST
+
+START_TEST(duplicate_variable_rejected)
+{
+	ck_assert_int_eq(parse("DEBUG=1", "DEBUG=0", NULL, NULL), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(msg, "DEBUG is set more than once"));
+	ck_assert_int_eq(parse("CONTAINER_USER=a", "CONTAINER_UID=5",
+			       "CONTAINER_GID=5", "CONTAINER_UID=6"),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(msg, "CONTAINER_UID"));
+}
+END_TEST
+
+START_TEST(message_escapes_control_bytes)
+{
+	ck_assert_int_eq(parse_one("SANDBOX_OVERLAY=a\nb\tc\x1b"), -EINVAL);
+	ck_assert_ptr_null(strchr(msg, '\n'));
+	ck_assert_ptr_nonnull(strstr(msg, "'a\\nb\\tc\\x1b'"));
+}
+END_TEST
+
+START_TEST(message_keeps_reason_for_long_value)
+{
+	char entry[6000] = "SANDBOX_HOST=/";
+
+	memset(entry + 14, 'a', 5000);
+	ck_assert_int_eq(parse_one(entry), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(msg, "..."));
+	ck_assert_ptr_nonnull(strstr(msg, "PATH_MAX"));
 }
 END_TEST
 
@@ -218,13 +283,9 @@ END_TEST
 START_TEST(user_names_accepted)
 {
 	static const char *const names[] = {
-		"alice",
-		"_svc",
-		"Bob.Smith",
-		"a-b",
-		"machine$",
-		"a",
-		"abcdefghijklmnopqrstuvwxyz012345",
+		"alice",    "9lives",    "alice@corp",
+		"_svc",     "Bob.Smith", "a-b",
+		"machine$", "a",         "abcdefghijklmnopqrstuvwxyz012345",
 	};
 	char entry[64];
 
@@ -285,7 +346,7 @@ START_TEST(own_variables_recognized)
 	ck_assert(config_is_own_variable("SANDBOX_HOST=/x"));
 	ck_assert(config_is_own_variable("SANDBOX_ANYTHING=1"));
 	ck_assert(config_is_own_variable("CONTAINER_UID=5"));
-	ck_assert(config_is_own_variable("DEBUG=1"));
+	ck_assert(!config_is_own_variable("DEBUG=1"));
 	ck_assert(!config_is_own_variable("PATH=/bin"));
 	ck_assert(!config_is_own_variable("CONTAINER_UIDX=5"));
 }
@@ -305,6 +366,9 @@ static Suite *config_suite(void)
 			    sizeof(bad_values) / sizeof(bad_values[0]));
 	tcase_add_loop_test(tc, good_value_accepted, 0,
 			    sizeof(good_values) / sizeof(good_values[0]));
+	tcase_add_test(tc, duplicate_variable_rejected);
+	tcase_add_test(tc, message_escapes_control_bytes);
+	tcase_add_test(tc, message_keeps_reason_for_long_value);
 	tcase_add_test(tc, user_names_accepted);
 	tcase_add_test(tc, host_links_parsed);
 	tcase_add_test(tc, failed_parse_keeps_output);
