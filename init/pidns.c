@@ -8,13 +8,14 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 /* Forwards every signal to the namespace's PID 1 until it exits, then exits
- * with its status. Signals stay blocked, as supervisor_init() left them. */
+ * with its status. Signals stay blocked, as supervisor_init() left them.
+ * It ends with _exit(): once the namespace's PID 1 is gone, this process
+ * can no longer fork, and exit handlers that do (LeakSanitizer's) fail. */
 static _Noreturn void relay(pid_t child)
 {
 	sigset_t all;
@@ -33,9 +34,9 @@ static _Noreturn void relay(pid_t child)
 				sig, (int)child);
 		while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0)
 			if (pid == child)
-				exit(supervisor_exit_status(wstatus));
+				_exit(supervisor_exit_status(wstatus));
 		if (pid < 0 && errno == ECHILD)
-			exit(EXIT_INIT_FAILED);
+			_exit(EXIT_INIT_FAILED);
 	}
 }
 
