@@ -19,6 +19,7 @@ packages=(
 	build-essential cmake pkg-config
 	libcap-ng-dev libmount-dev libseccomp-dev check
 	docker.io debootstrap shellcheck clang-format cppcheck tini
+	clang libclang-rt-14-dev
 	fuse-overlayfs fuse3 util-linux passwd python3
 )
 

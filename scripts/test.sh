@@ -4,8 +4,9 @@
 #
 #   1. set up the machine (scripts/setup-test-env.sh; root only)
 #   2. Debug build in build/, all ctest tests: unit, integration, e2e
-#   3. ASan+UBSan build in build-asan/, the unit and integration tests
-#   4. shellcheck on the shell scripts
+#   3. ASan+UBSan build in build-asan/, the unit, integration and ldd tests
+#   4. clang build in build-fuzz/, a short libFuzzer run of the parsers
+#   5. shellcheck on the shell scripts, clang-format and cppcheck on C
 #
 # Usage: scripts/test.sh   (as root to run the privileged tiers)
 # Exits non-zero when any test, build or check fails.
@@ -220,7 +221,13 @@ main() {
 
 	if build_tree build-asan -DCMAKE_BUILD_TYPE=Debug -DSANDBOX_SANITIZE=ON; then
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-			run_ctest build-asan -R '^(unit|integration)$'
+			run_ctest build-asan -R '^(unit|integration|ldd)$'
+	fi
+
+	# libFuzzer needs clang; the fuzz test runs each parser target briefly.
+	if CC=clang build_tree build-fuzz -DCMAKE_BUILD_TYPE=Debug \
+		-DSANDBOX_FUZZ=ON; then
+		run_ctest build-fuzz -R '^fuzz$'
 	fi
 
 	run_shellcheck
