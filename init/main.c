@@ -1,5 +1,6 @@
 /* sandbox-init: PID 1 of the parent container. This file is the list of steps. */
 #include "config.h"
+#include "deps.h"
 #include "error.h"
 #include "exitcode.h"
 #include "handoff.h"
@@ -16,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,6 +136,53 @@ static int build_sandbox(const struct config *cfg, struct rootfs *fs,
 	return 0;
 }
 
+static void log_lines(enum log_level level, const char *text)
+{
+	while (text && *text) {
+		size_t len = strcspn(text, "\n");
+
+		log_write(level, "%.*s", (int)len, text);
+		text += len + (text[len] == '\n');
+	}
+}
+
+/* Checks the command's shared libraries inside the finished root, linking
+ * those that only the host tree has. Returns 0 when it can start, else the
+ * exit status: 127 when something is missing, 126 when it cannot run. */
+static int check_libraries(const struct config *cfg, const struct rootfs *fs,
+			   const struct identity *id, char *const *argv)
+{
+	const char *layers[ROOTFS_MAX_LAYERS];
+	const char *path = getenv("PATH");
+	struct deps_outcome out;
+	int r;
+
+	for (size_t i = 0; i < fs->n_layers; i++)
+		layers[i] = fs->layers[i];
+	const struct deps_request req = {
+		.root = fs->root,
+		.workdir = cfg->workdir,
+		.command = argv ? argv[0] : id->shell,
+		.search_path = path ? path : SPAWN_DEFAULT_PATH,
+		.library_path = getenv("LD_LIBRARY_PATH"),
+		.preload = getenv("LD_PRELOAD"),
+		.layers = layers,
+		.n_layers = fs->n_layers,
+	};
+	r = deps_prepare(&req, &out);
+	if (r < 0) {
+		log_warning("cannot check the libraries of %s: %s; starting it "
+			    "anyway",
+			    req.command, strerror(-r));
+		return 0;
+	}
+	log_lines(LOG_LEVEL_INFO, out.notes);
+	log_lines(LOG_LEVEL_ERROR, out.report);
+	r = out.exit_status;
+	deps_outcome_free(&out);
+	return r;
+}
+
 /* Hands PID 1 over to the lean supervisor; when that binary cannot be
  * executed, supervises in this process instead. */
 static int supervise_command(int supervisor_fd, const struct rootfs *fs,
@@ -164,7 +213,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct rootfs fs;
 	pid_t command;
-	int r, supervisor_fd;
+	int r, status, supervisor_fd;
 
 	if (read_config(&cfg) < 0)
 		return EXIT_INIT_FAILED;
@@ -201,6 +250,13 @@ int main(int argc, char **argv)
 		teardown_mounts(fs.state, fs.mounted_state,
 				fs.created_state_dir);
 		return EXIT_INIT_FAILED;
+	}
+
+	status = check_libraries(&cfg, &fs, &id, command_argv(argc, argv));
+	if (status != 0) {
+		teardown_mounts(fs.state, fs.mounted_state,
+				fs.created_state_dir);
+		return status;
 	}
 
 	if (supervisor_stop_pending()) {

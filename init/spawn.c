@@ -17,9 +17,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define DEFAULT_PATH                                                           \
-	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 extern char **environ;
 
 static bool is_replaced(const char *entry)
@@ -75,7 +72,7 @@ static char **build_env(const struct spawn_request *req, size_t *n_inherited)
 	env[k++] = format_var("SHELL", req->id->shell);
 	env[k++] = format_var("PWD", req->cfg->workdir);
 	if (!has_path)
-		env[k++] = format_var("PATH", DEFAULT_PATH);
+		env[k++] = format_var("PATH", SPAWN_DEFAULT_PATH);
 	for (size_t i = *n_inherited; i < k; i++) {
 		if (!env[i]) {
 			while (k > *n_inherited)

@@ -7,6 +7,10 @@
 
 #include <sys/types.h>
 
+/* PATH of the command when sandbox-init's environment has none. */
+#define SPAWN_DEFAULT_PATH                                                     \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 struct spawn_request {
 	const struct config *cfg;
 	const struct rootfs *fs;

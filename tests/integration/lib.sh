@@ -28,6 +28,22 @@ cp /usr/bin/id "$SCRATCH/opt/bin/id-setuid"
 chmod 4755 "$SCRATCH/opt/bin/id-setuid"
 cp "$HERE/signal_probe.py" "$SCRATCH/opt/bin/"
 
+# Programs whose libraries are off the loader's search path: needs-foo finds
+# libsbxfoo.so.1 only under /opt/app/lib, needs-gone nowhere.
+make_library_fixtures() {
+	local src=$SCRATCH/src
+	mkdir -p "$src" "$SCRATCH/opt/app/lib"
+	echo 'int sbx_foo(void) { return 42; }' > "$src/foo.c"
+	echo 'int sbx_gone(void) { return 1; }' > "$src/gone.c"
+	printf '#include <stdio.h>\nint sbx_foo(void);\nint main(void) { printf("foo=%%d\\n", sbx_foo()); return 0; }\n' > "$src/needs-foo.c"
+	printf 'int sbx_gone(void);\nint main(void) { return sbx_gone(); }\n' > "$src/needs-gone.c"
+	gcc -shared -fPIC -Wl,-soname,libsbxfoo.so.1 -o "$SCRATCH/opt/app/lib/libsbxfoo.so.1" "$src/foo.c" &&
+	gcc -shared -fPIC -Wl,-soname,libsbxgone.so.1 -o "$src/libsbxgone.so.1" "$src/gone.c" &&
+	gcc -o "$SCRATCH/opt/bin/needs-foo" "$src/needs-foo.c" "$SCRATCH/opt/app/lib/libsbxfoo.so.1" &&
+	gcc -o "$SCRATCH/opt/bin/needs-gone" "$src/needs-gone.c" "$src/libsbxgone.so.1"
+}
+make_library_fixtures || echo "building the library fixtures failed"
+
 links=""
 for name in bin sbin lib lib32 lib64 libx32; do
 	if [ -L "/$name" ]; then

@@ -102,6 +102,24 @@ check "status after forwarded SIGUSR1 is the command's" status_is 5
 SEND_SIGNAL=TERM run_init SANDBOX_STOP_TIMEOUT=1 -- sh -c 'trap "" TERM; sleep 20; sleep 20'
 check "command ignoring SIGTERM is killed after the grace period" status_is 137
 
+# Libraries: checked before exec, linked from the host tree when they are
+# only off the search path, and reported with every path tried otherwise.
+run_init -- /opt/bin/needs-foo
+check "library off the search path is linked" out_is "foo=42"
+check "linked library is reported" \
+	err_has "linked .*/libsbxfoo.so.1 -> /opt/app/lib/libsbxfoo.so.1"
+check "linked library never reaches the host" \
+	[ -z "$(find /usr/lib /lib64 -maxdepth 2 -name libsbxfoo.so.1 2>/dev/null)" ]
+run_init -- /opt/bin/needs-gone
+check "missing library exits 127" status_is 127
+check "missing library is named" err_has "libsbxgone.so.1"
+check "missing library report lists the paths tried" \
+	err_has "/usr/lib/.*libsbxgone.so.1"
+check "command with a missing library never starts" [ ! -s "$OUT" ]
+run_init -- sh -c 'exit 0'
+check "command with all libraries starts without notes" \
+	[ "$STATUS" = 0 -a ! -s "$ERR" ]
+
 # Bad configuration: 125, a message naming the variable, nothing mounted.
 for entry in CONTAINER_UID=abc CONTAINER_UID=0 SANDBOX_HOST=relative \
 	SANDBOX_STOP_TIMEOUT=never SANDBOX_TMPFS_SIZE=lots DEBUG=maybe; do
