@@ -22,7 +22,8 @@
 #define MAX_SEARCH_DEPTH 5
 #define MAX_SEARCH_DIRS  4096
 
-/* What a library must match to be loaded with the command. */
+/* The ELF class, byte order and machine that a library needs to be
+ * loaded with the command. */
 struct elf_identity {
 	unsigned char class, data;
 	uint16_t machine;

@@ -24,10 +24,10 @@ struct deps_outcome {
 /* Resolves the command's ELF dependencies inside the sandbox root, as
  * glibc's loader would. A library that is missing from the search path
  * but lies in a lib* directory of the host tree is linked into the first
- * default library directory, in the upper layer; an existing different
- * file there is never replaced and is reported as a conflict. Returns 0
- * and fills out (free it with deps_outcome_free), or -errno when the
- * check itself failed. */
+ * default library directory, in the upper layer. An existing different
+ * file there is never replaced, only reported as a conflict. Returns 0 and
+ * fills out (free it with deps_outcome_free), or -errno when the check
+ * itself failed. */
 int deps_prepare(const struct deps_request *req, struct deps_outcome *out);
 
 void deps_outcome_free(struct deps_outcome *out);

@@ -3,8 +3,9 @@
 
 #include "supervisor.h"
 
-/* Opens the supervisor binary that is installed beside this one, as an
- * O_PATH descriptor kept until the handoff. Returns it or -errno. */
+/* Opens the supervisor binary as an O_PATH descriptor kept until the
+ * handoff: the one beside this executable (a build tree), else the one
+ * installed in the libexec directory. Returns it or -errno. */
 int handoff_open(void);
 
 /* Executes the supervisor binary in place of this process, passing s on
