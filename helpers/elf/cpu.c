@@ -13,13 +13,14 @@ struct cpuid_regs {
 	unsigned int eax, ebx, ecx, edx;
 };
 
-static void query(unsigned int leaf, unsigned int sub, struct cpuid_regs *r)
+/* Reads CPUID leaf into r, or zeros when it is above max, the highest
+ * leaf of its range. CPUID can trap to the hypervisor in a virtual
+ * machine, so the caller reads each range's highest leaf only once. */
+static void query(unsigned int leaf, unsigned int max, struct cpuid_regs *r)
 {
-	unsigned int max = __get_cpuid_max(leaf & 0x80000000u, NULL);
-
 	memset(r, 0, sizeof(*r));
 	if (max >= leaf)
-		__cpuid_count(leaf, sub, r->eax, r->ebx, r->ecx, r->edx);
+		__cpuid_count(leaf, 0, r->eax, r->ebx, r->ecx, r->edx);
 }
 
 static unsigned long long read_xcr0(void)
@@ -71,10 +72,10 @@ void cpu_detect(struct cpu_info *cpu)
 	bool avx, avx512;
 
 	memset(cpu, 0, sizeof(*cpu));
-	query(0, 0, &l0);
-	query(1, 0, &l1);
-	query(7, 0, &l7);
-	query(0x80000001u, 0, &e1);
+	query(0, __get_cpuid_max(0, NULL), &l0);
+	query(1, l0.eax, &l1);
+	query(7, l0.eax, &l7);
+	query(0x80000001u, __get_cpuid_max(0x80000000u, NULL), &e1);
 	if (l1.ecx & BIT(27))
 		xcr0 = read_xcr0();
 	/* The OS must save SSE and AVX state (XCR0 bits 1 and 2), and for

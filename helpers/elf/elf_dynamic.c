@@ -10,6 +10,10 @@
 
 /* Largest span of the string table read at once for all the names. */
 #define STRING_WINDOW_MAX (64 * 1024)
+/* Bytes read past the start of the last name, and the first read of a
+ * name outside the window. Names are rarely longer; a longer one takes a
+ * second read of up to its length limit. */
+#define STRING_READ_GUESS 1024
 
 struct dyn_scan {
 	uint64_t strtab;       /* DT_STRTAB address, or 0 */
@@ -144,6 +148,18 @@ static int read_string(const struct elf_source *src, struct arena *a,
 		chunk = (size_t)(src->size - file_off);
 	if (window_string(s, a, file_off, chunk, out))
 		return *out ? 0 : -ENOMEM;
+	if (chunk > STRING_READ_GUESS) {
+		buf = arena_alloc(a, STRING_READ_GUESS);
+		if (!buf)
+			return -ENOMEM;
+		r = elf_source_read(src, file_off, buf, STRING_READ_GUESS);
+		if (r < 0)
+			return r == -EIO ? -ERANGE : r;
+		if (memchr(buf, '\0', STRING_READ_GUESS)) {
+			*out = buf;
+			return 0;
+		}
+	}
 	buf = arena_alloc(a, chunk + 1);
 	if (!buf)
 		return -ENOMEM;
@@ -178,7 +194,8 @@ static int read_named(const struct elf_source *src, struct arena *a,
 }
 
 /* Reads the part of the string table that contains every name at once,
- * when it spans at most STRING_WINDOW_MAX bytes. */
+ * when the names start within STRING_WINDOW_MAX / 2 bytes. A name that
+ * ends past the window is read on its own. */
 static void read_window(const struct elf_source *src, const struct elf_file *f,
 			struct dyn_scan *s)
 {
@@ -199,7 +216,9 @@ static void read_window(const struct elf_source *src, const struct elf_file *f,
 	    s->strtab > UINT64_MAX - lo ||
 	    !map_address(f, s->strtab + lo, &off, &avail) || off >= src->size)
 		return;
-	len = avail < STRING_WINDOW_MAX ? avail : STRING_WINDOW_MAX;
+	len = hi - lo + STRING_READ_GUESS;
+	len = len < STRING_WINDOW_MAX ? len : STRING_WINDOW_MAX;
+	len = avail < len ? avail : len;
 	len = len < src->size - off ? len : src->size - off;
 	s->window = malloc((size_t)len);
 	if (s->window &&

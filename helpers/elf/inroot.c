@@ -12,14 +12,25 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* Attempts per openat2 call that fails with EAGAIN. The kernel sets no
+ * bound. This chosen value is an estimate of what a busy system needs. */
+#define INROOT_OPEN_TRIES 64
+
 int inroot_open(const struct inroot *r, const char *path, int flags)
 {
 	struct open_how how = {
 		.flags = (unsigned long long)(flags | O_CLOEXEC),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	long fd = syscall(SYS_openat2, r->fd, path, &how, sizeof(how));
+	long fd;
+	int tries = 0;
 
+	/* With RESOLVE_IN_ROOT, the kernel fails a lookup through ".." with
+	 * EAGAIN when a rename or mount anywhere on the system races with
+	 * it. The openat2(2) manual page lets the caller retry. */
+	do
+		fd = syscall(SYS_openat2, r->fd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN && ++tries < INROOT_OPEN_TRIES);
 	/* Kernels before 5.6 have no openat2; in the real root plain
 	 * openat gives the same result. */
 	if (fd < 0 && errno == ENOSYS && r->host_root)
