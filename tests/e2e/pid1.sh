@@ -74,7 +74,7 @@ pass() {
 	passed=$((passed + 1))
 }
 
-# fail NAME DETAIL...: prints the details and the output of the last
+# fail NAME DETAIL...: print the details and the output of the last
 # container.
 fail() {
 	echo "FAIL $1"
@@ -171,8 +171,8 @@ make_dirs() {
 	mkdir "$work"
 	out=$scratch/stdout
 	err=$scratch/stderr
-	# The probes are shared with the integration tests; the sandbox sees
-	# them in its working directory.
+	# The probe is shared with the integration tests. The command finds it
+	# in its working directory.
 	cp "$source_dir/tests/integration/signal_probe.py" "$work/"
 	chmod -R a+rX "$work"
 }
@@ -307,7 +307,7 @@ in_range() {
 
 # Grandchildren killed just before the command exits. Their parent has
 # exited, so they are PID 1's children when they die, and their SIGCHLDs
-# tend to arrive together with the command's: PID 1 must still reap them
+# can arrive together with the command's: PID 1 must still reap them
 # all and see the command's exit. Docker takes about half a second per
 # run, so this runs 30 times (REAP_RUNS) where the integration test runs
 # 500.
@@ -324,7 +324,7 @@ case_reaping() {
 	expect_eq "reaping: grandchildren killed before exit, $runs runs end with 0" \
 		0 "$hung"
 
-	# The same exits while the host holds PID 1 stopped: their SIGCHLDs
+	# The same exits while the host keeps PID 1 stopped: their SIGCHLDs
 	# are certain to merge into one, so PID 1 finds four exits after a
 	# single wake-up. The command exits after the grandchildren have died,
 	# so the merged SIGCHLD carries a grandchild's PID, not its own.
