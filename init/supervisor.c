@@ -65,6 +65,23 @@ static bool sent_from_inside(const siginfo_t *info)
 	return info->si_code <= 0 && info->si_pid != 0 && getpid() == 1;
 }
 
+/* Logs an ignored signal, at most MAX_IGNORED_LOGGED times per run, so a
+ * signal storm from inside cannot flood the log. */
+static void log_ignored(int sig, pid_t sender)
+{
+	enum { MAX_IGNORED_LOGGED = 5 };
+	static unsigned ignored;
+
+	if (ignored < MAX_IGNORED_LOGGED)
+		log_debug("ignoring signal %d from process %d of this PID "
+			  "namespace",
+			  sig, (int)sender);
+	else if (ignored == MAX_IGNORED_LOGGED)
+		log_debug("ignoring further signals from this PID namespace "
+			  "without logging them");
+	ignored++;
+}
+
 bool supervisor_stop_pending(void)
 {
 	sigset_t pending;
@@ -145,9 +162,7 @@ int supervise(pid_t command, unsigned stop_timeout, struct timespec *deadline)
 		if (sig <= 0 || sig == SIGCHLD)
 			continue;
 		if (sent_from_inside(&info)) {
-			log_debug("ignoring signal %d from process %d in the "
-				  "sandbox",
-				  sig, (int)info.si_pid);
+			log_ignored(sig, info.si_pid);
 			continue;
 		}
 		/* SIGTERM is how "docker stop" asks PID 1 to stop: it goes to

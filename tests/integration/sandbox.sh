@@ -79,6 +79,12 @@ check "/proc hides processes of other users" out_is 3
 run_init SANDBOX_ALLOW_ROOT=1 CONTAINER_USER=root CONTAINER_UID=0 \
 	CONTAINER_GID=0 -- sh -c 'kill -TERM 1; sleep 0.5; echo still running'
 check "uid 0 command cannot stop PID 1" out_is "still running"
+run_init DEBUG=1 SANDBOX_ALLOW_ROOT=1 CONTAINER_USER=root CONTAINER_UID=0 \
+	CONTAINER_GID=0 -- sh -c 'i=0; while [ $i -lt 50 ]; do kill -USR1 1; i=$((i + 1)); done; sleep 0.5'
+check "ignored signals are logged a few times only" \
+	[ "$(grep -c 'ignoring signal' "$ERR")" -le 5 ]
+check "ignored signal storm is summarized once" \
+	[ "$(grep -c 'ignoring further signals' "$ERR")" = 1 ]
 run_init -- sh -c 'ls /proc/self/fd | wc -l'
 check "only descriptors 0 to 2 are open" out_is 4
 run_init -- grep -E ' /proc/sys ' /proc/self/mountinfo
