@@ -55,15 +55,17 @@ void teardown_processes(pid_t command_group, unsigned stop_timeout,
 
 	if (!reap_any())
 		return;
+	/* After a stop request every process has had its SIGTERM already; a
+	 * second one could run a handler twice. */
 	if (deadline->tv_sec != 0) {
 		end = *deadline;
 	} else {
 		clock_gettime(CLOCK_MONOTONIC, &end);
 		end.tv_sec += stop_timeout;
+		log_debug("sending SIGTERM to the remaining processes");
+		teardown_signal_all(command_group, SIGTERM);
+		teardown_signal_all(command_group, SIGCONT);
 	}
-	log_debug("sending SIGTERM to the remaining processes");
-	teardown_signal_all(command_group, SIGTERM);
-	teardown_signal_all(command_group, SIGCONT);
 
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);

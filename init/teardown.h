@@ -10,8 +10,9 @@
 void teardown_signal_all(pid_t command_group, int sig);
 
 /* Sends SIGTERM to every remaining process, waits until deadline, then
- * sends SIGKILL, and returns once every child has been reaped. A zero
- * deadline means now plus stop_timeout seconds. */
+ * sends SIGKILL, and returns once every child has been reaped. A nonzero
+ * deadline means a stop request already sent SIGTERM, so it is not sent
+ * again; a zero one means now plus stop_timeout seconds. */
 void teardown_processes(pid_t command_group, unsigned stop_timeout,
 			const struct timespec *deadline);
 

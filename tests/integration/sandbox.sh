@@ -80,7 +80,8 @@ run_init SANDBOX_ALLOW_ROOT=1 CONTAINER_USER=root CONTAINER_UID=0 \
 	CONTAINER_GID=0 -- sh -c 'kill -TERM 1; sleep 0.5; echo still running'
 check "uid 0 command cannot stop PID 1" out_is "still running"
 run_init DEBUG=1 SANDBOX_ALLOW_ROOT=1 CONTAINER_USER=root CONTAINER_UID=0 \
-	CONTAINER_GID=0 -- sh -c 'i=0; while [ $i -lt 50 ]; do kill -USR1 1; i=$((i + 1)); done; sleep 0.5'
+	CONTAINER_GID=0 -- sh -c 'i=0; while [ $i -lt 50 ]; do kill -40 1; i=$((i + 1)); done; sleep 0.5'
+# Real-time signals queue, so all 50 reach PID 1.
 check "ignored signals are logged a few times only" \
 	[ "$(grep -c 'ignoring signal' "$ERR")" -le 5 ]
 check "ignored signal storm is summarized once" \
