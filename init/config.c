@@ -146,9 +146,9 @@ static bool is_name_char(char c)
 	return isascii(c) && (isalnum(c) || strchr("_.-@", c));
 }
 
-/* Accepts what goes safely into a passwd line and a shell word: letters,
- * digits, '_', '.', '-', '@' and a final '$', not starting with '-', not
- * all digits (which tools would take for a uid), and not "." or "..". */
+/* Accepts names that are safe in a passwd line and as a shell word: letters,
+ * digits, '_', '.', '-', '@' and a final '$'. A name cannot start with '-',
+ * be all digits (tools would read it as a uid), or be "." or "..". */
 static int parse_user(struct parse_ctx *ctx)
 {
 	const char *v = ctx->value;

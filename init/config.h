@@ -9,7 +9,7 @@
 #define CONFIG_MAX_LINKS 16
 #define CONFIG_USER_MAX  32
 
-/* Where sandbox-init mounts its private tmpfs inside the container. */
+/* Mount point of sandbox-init's private tmpfs inside the container. */
 #define STATE_DIR "/run/sandbox-init"
 
 enum overlay_backend {

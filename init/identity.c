@@ -218,8 +218,8 @@ static int write_passwd(const struct config *cfg, const struct identity *id,
 	return r;
 }
 
-/* Keeps an existing group with the user's gid, so its name and members
- * stay as on the host; otherwise adds a group named after the user. */
+/* Keeps an existing group with the user's gid, so that its name and members
+ * stay as on the host. Without one, adds a group named after the user. */
 static int write_group(const struct config *cfg, int host_etc_fd, int etc_fd)
 {
 	_cleanup_free_ char *db = NULL;

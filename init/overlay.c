@@ -58,9 +58,9 @@ int overlay_mount(const char *lower, const char *upper, const char *work,
 	snprintf(options, sizeof(options),
 		 "nosuid,nodev,lowerdir=%s,upperdir=%s,workdir=%s", lower,
 		 upper, work);
-	/* redirect_dir lets rename(2) move a directory that came from the
-	 * lower layer (EXDEV without it); metacopy makes chmod and chown of
-	 * a large lower file copy metadata only, and needs redirect_dir. */
+	/* Without redirect_dir, rename(2) of a directory from the lower layer
+	 * fails with EXDEV. With metacopy, which needs redirect_dir, chmod and
+	 * chown of a large lower file copy only its metadata. */
 	if (overlay_has_feature("redirect_dir")) {
 		strcat(options, ",redirect_dir=on");
 		if (overlay_has_feature("metacopy"))

@@ -165,7 +165,7 @@ int supervise(pid_t command, unsigned stop_timeout, struct timespec *deadline)
 			log_ignored(sig, info.si_pid);
 			continue;
 		}
-		/* SIGTERM is how "docker stop" asks PID 1 to stop: it goes to
+		/* "docker stop" sends SIGTERM to request a stop, so it goes to
 		 * every process, not only to the command's group. */
 		if (sig == SIGTERM)
 			start_stop(command, stop_timeout, deadline);

@@ -5,8 +5,8 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* What PID 1 needs once the command runs; it fits on a command line, so
- * that it can be handed to the lean supervisor binary. */
+/* The state PID 1 keeps once the command runs. It is small enough for a
+ * command line, so it can be handed to the lean supervisor binary. */
 struct supervision {
 	pid_t command;
 	unsigned stop_timeout;
@@ -26,10 +26,10 @@ bool supervisor_stop_pending(void);
 
 /* Forwards every signal except SIGCHLD to the command's process group and
  * reaps every child until the command itself has exited. SIGTERM starts
- * the stop instead: it goes to every process, the grace period of
- * stop_timeout seconds begins and *deadline is set; once it has passed,
- * every process gets SIGKILL. Returns the command's exit status: its exit
- * code, or 128 + N when signal N killed it. */
+ * the stop instead. It goes to every process, the grace period of
+ * stop_timeout seconds begins, and *deadline is set. Once the deadline has
+ * passed, every process gets SIGKILL. Returns the command's exit status: its
+ * exit code, or 128 + N when signal N killed it. */
 int supervise(pid_t command, unsigned stop_timeout, struct timespec *deadline);
 
 /* Supervises the command, then stops every remaining process and tears
