@@ -54,7 +54,9 @@ done
 # Runs sandbox-init in fresh namespaces with extra VAR=VALUE arguments
 # before "--" and the command after it. Output goes to $OUT and $ERR, the
 # exit status to $STATUS. Optional settings, for one call each:
-#   SEND_SIGNAL, SEND_DELAY, SEND_COUNT: signal sandbox-init after a delay
+#   SEND_SIGNAL, SEND_COUNT: signal sandbox-init SEND_COUNT times once the
+#     command has printed its first line, which it does when ready
+#   SEND_DELAY: seconds to wait after that line
 #   INIT_WRAPPER: a command that runs sandbox-init as a child, not as PID 1
 #   RUN_TIMEOUT: seconds before the run counts as hung (status 124)
 #   TERMINAL_INPUT: run on a pseudo-terminal, typing these --type options
@@ -74,7 +76,7 @@ run_init() {
 		terminal=(python3 "$HERE/pty_driver.py" $TERMINAL_INPUT --)
 	fi
 	# shellcheck disable=SC2086 # INIT_WRAPPER is a word list
-	SEND_SIGNAL=${SEND_SIGNAL:-} SEND_DELAY=${SEND_DELAY:-1} \
+	SEND_SIGNAL=${SEND_SIGNAL:-} SEND_DELAY=${SEND_DELAY:-0} \
 	SEND_COUNT=${SEND_COUNT:-1} \
 	timeout -k 5 "${RUN_TIMEOUT:-60}" "${terminal[@]}" \
 	unshare --mount --propagation private -- bash "$HERE/sandbox-ns.sh" \

@@ -36,6 +36,12 @@ set +e
 unshare --pid --fork "$@" 0<&0 &
 pid=$!
 if [ -n "$SEND_SIGNAL" ]; then
+	# The command prints its first line once its traps are in place; wait
+	# up to 30 s for it. The output file is this script's stdout.
+	for _ in $(seq 3000); do
+		[ -s "/proc/$$/fd/1" ] && break
+		sleep 0.01
+	done
 	sleep "$SEND_DELAY"
 	if init=$(find_init "$pid"); then
 		for sig in $SEND_SIGNAL; do
