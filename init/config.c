@@ -535,10 +535,6 @@ int config_check_supported(const struct config *cfg, char *msg, size_t msg_size)
 		name = "SANDBOX_UPPER";
 	else if (cfg->export_path[0])
 		name = "SANDBOX_EXPORT";
-	else if (cfg->report_path[0])
-		name = "SANDBOX_REPORT";
-	else if (cfg->events[0])
-		name = "SANDBOX_EVENTS";
 	if (!name)
 		return 0;
 	snprintf(msg, msg_size,

@@ -41,10 +41,11 @@ int handoff_open(void)
 int handoff_exec(int exe_fd, const struct supervision *s)
 {
 	char pid[32], timeout[32], state[96], mounted[32], created[32],
-		debug[16];
+		debug[16], report[32], host[PATH_MAX + 16],
+		workdir[PATH_MAX + 16];
 	char *argv[] = {
-		"sandbox-init", pid,     timeout, state,
-		mounted,        created, debug,   NULL,
+		"sandbox-init", pid,    timeout, state,   mounted, created,
+		debug,          report, host,    workdir, NULL,
 	};
 
 	snprintf(pid, sizeof(pid), "--command-pid=%d", (int)s->command);
@@ -56,6 +57,12 @@ int handoff_exec(int exe_fd, const struct supervision *s)
 	snprintf(created, sizeof(created), "--created-state-dir=%d",
 		 s->created_state_dir);
 	snprintf(debug, sizeof(debug), "--debug=%d", log_debug_enabled());
+	snprintf(report, sizeof(report), "--report-fd=%d", s->report_fd);
+	snprintf(host, sizeof(host), "--host-dir=%s", s->host_dir);
+	snprintf(workdir, sizeof(workdir), "--workdir=%s", s->workdir);
+	/* The report descriptor is close-on-exec for the command's sake. */
+	if (s->report_fd >= 0 && fcntl(s->report_fd, F_SETFD, 0) < 0)
+		return -errno;
 	execveat(exe_fd, "", argv, environ, AT_EMPTY_PATH);
 	return -errno;
 }
@@ -84,10 +91,10 @@ static int parse_number(const char *s, unsigned long max, unsigned long *out)
 
 int handoff_parse(int argc, char **argv, struct supervision *s, bool *debug)
 {
-	unsigned long pid, timeout, mounted, created, dbg;
-	const char *state;
+	unsigned long pid, timeout, mounted, created, dbg, report = 0;
+	const char *state, *host, *workdir, *report_arg;
 
-	if (argc != 7 ||
+	if (argc != 10 ||
 	    parse_number(option_value(argv[1], "command-pid"), INT_MAX, &pid) ||
 	    parse_number(option_value(argv[2], "stop-timeout"), 86400,
 			 &timeout) ||
@@ -96,8 +103,18 @@ int handoff_parse(int argc, char **argv, struct supervision *s, bool *debug)
 	    parse_number(option_value(argv[4], "mounted-state"), 1, &mounted) ||
 	    parse_number(option_value(argv[5], "created-state-dir"), 1,
 			 &created) ||
-	    parse_number(option_value(argv[6], "debug"), 1, &dbg) || pid == 0)
+	    parse_number(option_value(argv[6], "debug"), 1, &dbg) || pid == 0 ||
+	    !(report_arg = option_value(argv[7], "report-fd")) ||
+	    (strcmp(report_arg, "-1") != 0 &&
+	     parse_number(report_arg, INT_MAX, &report)) ||
+	    !(host = option_value(argv[8], "host-dir")) ||
+	    strlen(host) >= sizeof(s->host_dir) ||
+	    !(workdir = option_value(argv[9], "workdir")) ||
+	    strlen(workdir) >= sizeof(s->workdir))
 		return -EINVAL;
+	s->report_fd = strcmp(report_arg, "-1") == 0 ? -1 : (int)report;
+	strcpy(s->host_dir, host);
+	strcpy(s->workdir, workdir);
 	s->command = (pid_t)pid;
 	s->stop_timeout = (unsigned)timeout;
 	strcpy(s->state_dir, state);

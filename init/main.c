@@ -1,4 +1,5 @@
 /* sandbox-init: PID 1 of the parent container. This file is the list of steps. */
+#include "changes.h"
 #include "config.h"
 #include "deps.h"
 #include "error.h"
@@ -11,6 +12,7 @@
 #include "spawn.h"
 #include "supervisor.h"
 #include "teardown.h"
+#include "watcher.h"
 
 #include "cleanup.h"
 #include "fsutil.h"
@@ -183,20 +185,125 @@ static int check_libraries(const struct config *cfg, const struct rootfs *fs,
 	return r;
 }
 
+/* The files that SANDBOX_EVENTS and SANDBOX_REPORT name, or -1. */
+struct outputs {
+	int events_fd;
+	int report_fd;
+};
+
+/* Returns N for SANDBOX_EVENTS=fd:N, else -1. */
+static int events_fd_number(const struct config *cfg)
+{
+	return strncmp(cfg->events, "fd:", 3) == 0 ? atoi(cfg->events + 3) : -1;
+}
+
+static int open_output(const char *variable, const char *path)
+{
+	/* O_NONBLOCK: a FIFO without a reader fails instead of hanging. */
+	int fd = open(path,
+		      O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK |
+			      O_CLOEXEC,
+		      0644);
+
+	if (fd < 0 || fcntl(fd, F_SETFL, O_APPEND) < 0) {
+		int r = -errno;
+
+		log_error("failed to open %s=%s: %s; name a writable file "
+			  "in an existing directory",
+			  variable, path, strerror(-r));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int open_outputs(const struct config *cfg, struct outputs *out)
+{
+	int fd = events_fd_number(cfg);
+
+	out->events_fd = -1;
+	out->report_fd = -1;
+	if (fd >= 0) {
+		int flags = fcntl(fd, F_GETFL);
+
+		/* Descriptors above 2 stay away from the command. */
+		if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY ||
+		    (fd > STDERR_FILENO &&
+		     fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)) {
+			log_error("failed to use SANDBOX_EVENTS=%s: descriptor "
+				  "%d is not open for writing; open it when "
+				  "starting the container",
+				  cfg->events, fd);
+			return -EBADF;
+		}
+		out->events_fd = fd;
+	} else if (cfg->events[0]) {
+		out->events_fd = open_output("SANDBOX_EVENTS", cfg->events);
+		if (out->events_fd < 0)
+			return out->events_fd;
+	}
+	if (cfg->report_path[0]) {
+		out->report_fd =
+			open_output("SANDBOX_REPORT", cfg->report_path);
+		if (out->report_fd < 0)
+			return out->report_fd;
+	}
+	return 0;
+}
+
+/* Records what exists before the command starts and, when file events are
+ * wanted, starts the watcher. */
+static int start_watching(const struct config *cfg, const struct rootfs *fs,
+			  struct outputs *out)
+{
+	struct change_layers layers;
+	pid_t watcher;
+	int r;
+
+	r = changes_open_layers(fs->state, cfg->host_dir, cfg->workdir,
+				&layers);
+	if (r < 0) {
+		log_error("failed to open the writable layers: %s",
+			  strerror(-r));
+		return r;
+	}
+	r = changes_save_baseline(&layers, fs->state);
+	if (r < 0)
+		log_error("failed to record the sandbox before the command "
+			  "starts: %s",
+			  strerror(-r));
+	if (r == 0 && (out->events_fd >= 0 || cfg->debug)) {
+		r = watcher_start(&layers, out->events_fd, &watcher);
+		if (r < 0)
+			log_error("failed to start the file watcher");
+	}
+	changes_close_layers(&layers);
+	/* The watcher has its own copy. */
+	if (out->events_fd > STDERR_FILENO)
+		close(out->events_fd);
+	out->events_fd = -1;
+	return r;
+}
+
 /* Hands PID 1 over to the lean supervisor; when that binary cannot be
  * executed, supervises in this process instead. */
 static int supervise_command(int supervisor_fd, const struct rootfs *fs,
-			     const struct config *cfg, pid_t command)
+			     const struct config *cfg, int report_fd,
+			     pid_t command)
 {
 	struct supervision s = {
 		.command = command,
 		.stop_timeout = cfg->stop_timeout,
 		.mounted_state = fs->mounted_state,
 		.created_state_dir = fs->created_state_dir,
+		.report_fd = report_fd,
 	};
 	int r;
 
 	snprintf(s.state_dir, sizeof(s.state_dir), "%s", fs->state);
+	snprintf(s.host_dir, sizeof(s.host_dir), "%s", cfg->host_dir);
+	snprintf(s.workdir, sizeof(s.workdir), "%s", cfg->workdir);
 	if (supervisor_fd >= 0) {
 		r = handoff_exec(supervisor_fd, &s);
 		log_warning("failed to execute sandbox-init-supervise: %s; "
@@ -210,6 +317,7 @@ int main(int argc, char **argv)
 {
 	struct step_error err = { 0 };
 	struct identity id = { 0 };
+	struct outputs out;
 	struct config cfg;
 	struct rootfs fs;
 	pid_t command;
@@ -218,7 +326,7 @@ int main(int argc, char **argv)
 	if (read_config(&cfg) < 0)
 		return EXIT_INIT_FAILED;
 
-	r = supervisor_init();
+	r = supervisor_init(events_fd_number(&cfg));
 	if (r < 0) {
 		log_error("failed to prepare PID 1: %s", strerror(-r));
 		return EXIT_INIT_FAILED;
@@ -244,6 +352,9 @@ int main(int argc, char **argv)
 		return EXIT_INIT_FAILED;
 	}
 
+	if (open_outputs(&cfg, &out) < 0)
+		return EXIT_INIT_FAILED;
+
 	r = build_sandbox(&cfg, &fs, &id, &err);
 	if (r < 0) {
 		log_step_error(&err, r);
@@ -257,6 +368,12 @@ int main(int argc, char **argv)
 		teardown_mounts(fs.state, fs.mounted_state,
 				fs.created_state_dir);
 		return status;
+	}
+
+	if (start_watching(&cfg, &fs, &out) < 0) {
+		teardown_mounts(fs.state, fs.mounted_state,
+				fs.created_state_dir);
+		return EXIT_INIT_FAILED;
 	}
 
 	if (supervisor_stop_pending()) {
@@ -282,5 +399,6 @@ int main(int argc, char **argv)
 		return EXIT_INIT_FAILED;
 	}
 
-	return supervise_command(supervisor_fd, &fs, &cfg, command);
+	return supervise_command(supervisor_fd, &fs, &cfg, out.report_fd,
+				 command);
 }

@@ -53,3 +53,15 @@ int privileges_drop(uid_t uid, gid_t gid)
 		return -errno;
 	return verify(uid, gid);
 }
+
+int privileges_keep_read_search(void)
+{
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
+			 CAP_DAC_READ_SEARCH) < 0 ||
+	    capng_apply(CAPNG_SELECT_BOTH) < 0)
+		return -EPERM;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}

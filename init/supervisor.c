@@ -1,19 +1,21 @@
 /* Supervisor: signal forwarding and reaping in PID 1. */
 #include "supervisor.h"
 
+#include "changes.h"
 #include "exitcode.h"
 #include "log.h"
 #include "teardown.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-int supervisor_init(void)
+int supervisor_init(int keep_fd)
 {
 	sigset_t all;
 
@@ -22,7 +24,9 @@ int supervisor_init(void)
 		return -errno;
 	/* Descriptors inherited from the container's creator would keep pipes
 	 * open for as long as PID 1 lives. */
-	if (close_range(3, ~0U, 0) < 0)
+	if (keep_fd > 3 && close_range(3, (unsigned)keep_fd - 1, 0) < 0)
+		return -errno;
+	if (close_range(keep_fd >= 3 ? (unsigned)keep_fd + 1 : 3, ~0U, 0) < 0)
 		return -errno;
 	if (chdir("/") < 0)
 		return -errno;
@@ -175,6 +179,25 @@ int supervise(pid_t command, unsigned stop_timeout, struct timespec *deadline)
 	return status;
 }
 
+/* Runs once every process has ended, so nothing changes under the walk. */
+static void report_changes(const struct supervision *s)
+{
+	struct change_layers layers;
+	int r;
+
+	if (!s->mounted_state)
+		return;
+	r = changes_open_layers(s->state_dir, s->host_dir, s->workdir, &layers);
+	if (r == 0) {
+		r = changes_report(&layers, s->state_dir, s->report_fd);
+		changes_close_layers(&layers);
+	}
+	if (r < 0)
+		log_warning("cannot report the changes: %s", strerror(-r));
+	if (s->report_fd >= 0)
+		close(s->report_fd);
+}
+
 int supervise_and_tear_down(const struct supervision *s)
 {
 	struct timespec deadline;
@@ -184,6 +207,7 @@ int supervise_and_tear_down(const struct supervision *s)
 	log_debug("command exited with status %d", status);
 
 	teardown_processes(s->command, s->stop_timeout, &deadline);
+	report_changes(s);
 	teardown_mounts(s->state_dir, s->mounted_state, s->created_state_dir);
 	return status;
 }

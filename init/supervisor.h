@@ -1,6 +1,7 @@
 /* Supervisor: PID 1's signal forwarding and reaping while the command runs. */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <time.h>
@@ -13,12 +14,15 @@ struct supervision {
 	char state_dir[64];
 	bool mounted_state;
 	bool created_state_dir;
+	int report_fd; /* SANDBOX_REPORT, or -1 */
+	char host_dir[PATH_MAX];
+	char workdir[PATH_MAX];
 };
 
 /* Prepares PID 1 before anything else runs: blocks every signal (they are
  * taken one at a time by sigtimedwait), closes inherited descriptors above
- * 2, moves to "/" and turns off dumping. */
-int supervisor_init(void);
+ * 2 except keep_fd (-1 for none), moves to "/" and turns off dumping. */
+int supervisor_init(int keep_fd);
 
 /* Returns true when a SIGTERM arrived and waits to be taken, so that setup
  * can end before the command starts. */
@@ -32,8 +36,8 @@ bool supervisor_stop_pending(void);
  * exit code, or 128 + N when signal N killed it. */
 int supervise(pid_t command, unsigned stop_timeout, struct timespec *deadline);
 
-/* Supervises the command, then stops every remaining process and tears
- * the mounts down. Returns the command's exit status. */
+/* Supervises the command, stops every remaining process, reports the
+ * changes, and tears the mounts down. Returns the command's exit status. */
 int supervise_and_tear_down(const struct supervision *s);
 
 /* Converts a wait status to an exit status. */

@@ -12,6 +12,8 @@ here=$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")
 . "$here/sandbox.sh"
 # shellcheck source=tests/integration/pid1.sh
 . "$here/pid1.sh"
+# shellcheck source=tests/integration/changes.sh
+. "$here/changes.sh"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

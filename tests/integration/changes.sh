@@ -1,0 +1,121 @@
+# shellcheck shell=bash
+# Cases for the change report (SANDBOX_REPORT and the summary on stderr) and
+# the live file events (SANDBOX_EVENTS).
+# shellcheck disable=SC2016 # sh -c scripts expand inside the sandbox
+
+# Host files the test user may change through the overlay of /opt.
+data=$SCRATCH/opt/data
+mkdir -p "$data/moved" "$data/locked"
+echo keep >"$data/keep.txt"
+echo gone >"$data/gone.txt"
+echo inner >"$data/moved/inner.txt"
+chown -R "$TEST_UID:$TEST_GID" "$data"
+report=$SCRATCH/report.jsonl
+events=$SCRATCH/events.jsonl
+
+# json_field FILE FIELD...: prints the given fields of each JSON line of
+# FILE, separated by spaces; fails when a line is not valid JSON.
+json_fields() {
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    obj = json.loads(line)
+    print(" ".join(obj[k] for k in sys.argv[2:]))
+' "$@"
+}
+
+# Changes on every kind of layer: a host directory's overlay, the working
+# directory's overlay and the root's tmpfs.
+run_init SANDBOX_REPORT="$report" -- sh -c '
+	echo more >>/opt/data/keep.txt
+	rm /opt/data/gone.txt
+	mv /opt/data/moved /opt/data/renamed
+	chmod 700 /opt/data/locked
+	echo new >/opt/data/new.txt
+	mkdir -p /tmp/d/e && echo x >/tmp/d/e/f
+	ln -s target "$HOME/link"
+	echo changed >input.txt'
+check "report lists every change with its type" \
+	[ "$(json_fields "$report" change type path)" = "$(printf '%s\n' \
+		"created symlink /home/$TEST_USER/link" \
+		"created dir /tmp/d" "created dir /tmp/d/e" "created file /tmp/d/e/f" \
+		"deleted file /opt/data/gone.txt" "modified file /opt/data/keep.txt" \
+		"modified dir /opt/data/locked" "deleted dir /opt/data/moved" \
+		"created file /opt/data/new.txt" "created dir /opt/data/renamed" \
+		"modified file $WORKDIR/input.txt")" ]
+check "summary on stderr counts the changes" \
+	err_has "changes: 6 created, 3 modified, 2 deleted"
+check "changes never reach the host" \
+	[ -e "$data/gone.txt" -a -d "$data/moved" -a ! -e "$data/new.txt" \
+	-a "$(cat "$data/keep.txt")" = keep ]
+
+run_init SANDBOX_REPORT="$report" -- /opt/bin/needs-foo
+check "files of sandbox-init itself are not reported" [ ! -s "$report" ]
+check "no summary when nothing changed" [ "$(grep -c changes: "$ERR")" = 0 ]
+run_init SANDBOX_ALLOW_ROOT=1 CONTAINER_USER=root CONTAINER_UID=0 \
+	CONTAINER_GID=0 SANDBOX_REPORT="$report" -- sh -c 'echo "x:x:1:1::/:/bin/sh" >>/etc/passwd'
+check "a changed /etc/passwd is reported" \
+	[ "$(json_fields "$report" change path)" = "modified /etc/passwd" ]
+
+# Names that are not valid JSON as they are.
+run_init SANDBOX_REPORT="$report" -- sh -c 'touch "/tmp/$(printf "q\"b\\\\n\nl\tt\377")"'
+# The byte 0xff, not valid UTF-8, comes out as U+00FF.
+check "odd file names give valid JSON" python3 -c '
+import json, sys
+path = json.loads(open(sys.argv[1], encoding="utf-8").read())["path"]
+sys.exit(path != "/tmp/q\"b\\n\nl\tt\u00ff")' "$report"
+
+# A tree deeper than the report walks, and paths longer than PATH_MAX.
+run_init SANDBOX_REPORT="$report" -- sh -c '
+	cd /tmp; i=0
+	while [ $i -lt 300 ]; do mkdir d && cd d || exit 1; i=$((i + 1)); done
+	cd /tmp; n=$(printf "%0200d" 0); i=0
+	while [ $i -lt 30 ]; do mkdir "$n" && cd "$n" || break; i=$((i + 1)); done
+	exit 0'
+check "deep trees end the report with a warning" err_has "nest too deep"
+check "too long paths end the report with a warning" err_has "too long"
+
+# Live events, in the order the changes happened.
+run_init SANDBOX_EVENTS="$events" -- sh -c '
+	echo a >/tmp/a; rm /tmp/a
+	mkdir -p /tmp/x/y/z; touch /tmp/x/y/z/f
+	rm /opt/data/gone.txt'
+check "events follow the changes in order" \
+	[ "$(json_fields "$events" event type path | grep -v '^modified')" = "$(printf '%s\n' \
+		"created file /tmp/a" "deleted file /tmp/a" "created dir /tmp/x" \
+		"created dir /tmp/x/y" "created dir /tmp/x/y/z" \
+		"created file /tmp/x/y/z/f" "deleted file /opt/data/gone.txt")" ]
+check "events carry a UTC time" \
+	[ "$(json_fields "$events" time | grep -c -v -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}Z$')" = 0 ]
+
+run_init SANDBOX_EVENTS=fd:2 -- sh -c 'touch /tmp/to-stderr'
+check "SANDBOX_EVENTS=fd:2 writes events to stderr" \
+	grep -q '"path":"/tmp/to-stderr"' "$ERR"
+check "the summary still follows the events" \
+	err_has "changes: 1 created"
+INIT_WRAPPER="$HERE/with-fd3.sh $events" run_init SANDBOX_EVENTS=fd:3 -- \
+	sh -c 'touch /tmp/to-fd3; ls /proc/self/fd | wc -l'
+check "SANDBOX_EVENTS=fd:3 writes to descriptor 3" \
+	grep -q '"path":"/tmp/to-fd3"' "$events"
+check "the command does not inherit the events descriptor" out_is 4
+run_init DEBUG=1 -- touch /tmp/debug-event
+check "DEBUG logs file events" err_has "debug: created file /tmp/debug-event"
+
+run_init SANDBOX_EVENTS="$events" -- sh -c 'cat /proc/[0-9]*/comm'
+check "the watcher is hidden from the command" \
+	[ "$(grep -c watcher "$OUT")" = 0 ]
+run_init SANDBOX_EVENTS="$events" SANDBOX_ALLOW_ROOT=1 CONTAINER_USER=root \
+	CONTAINER_UID=0 CONTAINER_GID=0 -- sh -c '
+	for p in /proc/[0-9]*; do
+		[ "$(cat $p/comm)" = sandbox-watcher ] || continue
+		ls $p/root/ 2>&1; readlink -v $p/fd/0 2>&1; cat $p/environ 2>&1
+	done; exit 0'
+check "uid 0 cannot reach into the watcher" \
+	[ "$(grep -c -E 'Permission denied' "$OUT")" = 3 ]
+
+for bad in "SANDBOX_REPORT=$SCRATCH/missing/report.jsonl" \
+	"SANDBOX_EVENTS=$SCRATCH/missing/events.jsonl" "SANDBOX_EVENTS=fd:9"; do
+	run_init "$bad" -- true
+	check "bad ${bad%%=*}=${bad#*=} exits 125" status_is 125
+	check "bad ${bad%%=*}=${bad#*=} is named in the message" err_has "${bad#*=}"
+done
