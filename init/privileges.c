@@ -56,9 +56,16 @@ int privileges_drop(uid_t uid, gid_t gid)
 
 int privileges_keep_read_search(void)
 {
+	int keep = CAP_DAC_READ_SEARCH;
+
+	/* Docker's default set lacks CAP_DAC_READ_SEARCH; CAP_DAC_OVERRIDE
+	 * also lets the process read and search every directory. */
+	capng_get_caps_process();
+	if (!capng_have_capability(CAPNG_PERMITTED, CAP_DAC_READ_SEARCH))
+		keep = CAP_DAC_OVERRIDE;
 	capng_clear(CAPNG_SELECT_BOTH);
-	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
-			 CAP_DAC_READ_SEARCH) < 0 ||
+	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, keep) <
+		    0 ||
 	    capng_apply(CAPNG_SELECT_BOTH) < 0)
 		return -EPERM;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -9,6 +9,7 @@
  * the state back and returns -EPERM unless all of it holds. */
 int privileges_drop(uid_t uid, gid_t gid);
 
-/* Keeps only CAP_DAC_READ_SEARCH, in the effective and permitted sets, and
- * sets no_new_privs: enough to read every directory of the sandbox. */
+/* Keeps only CAP_DAC_READ_SEARCH (or CAP_DAC_OVERRIDE where the container
+ * lacks it), in the effective and permitted sets, and sets no_new_privs:
+ * enough to read every directory of the sandbox. */
 int privileges_keep_read_search(void);

@@ -192,6 +192,9 @@ host_mount_args() {
 
 # sandbox_as_root COMMAND...: run the image directly as root with uid 0
 # allowed, binding $work the way the shim does. Sets $status and $output.
+# Extra docker run arguments for sandbox_as_root.
+extra_run_args=()
+
 sandbox_as_root() {
 	local args=()
 
@@ -208,7 +211,8 @@ sandbox_as_root() {
 		-e CONTAINER_USER=root -e CONTAINER_UID=0 -e CONTAINER_GID=0 \
 		-e SANDBOX_ALLOW_ROOT=1 -e "SANDBOX_WORKDIR=$work" \
 		--mount "type=bind,source=$work,target=/run/host/workdir,readonly" \
-		"${args[@]}" "$image" "$@" </dev/null 2>"$e2e_root/stderr")
+		"${args[@]}" "${extra_run_args[@]}" "$image" "$@" \
+		</dev/null 2>"$e2e_root/stderr")
 	status=$?
 	stderr_shown=0
 }
@@ -276,6 +280,9 @@ case_ids() {
 case_writes_stay_inside() {
 	sandbox "$work" sh -c 'echo written inside >probe.txt && cat probe.txt'
 	expect_eq "c: write in working dir succeeds inside" "0 written inside" "$status $output"
+	expect_eq "c: summary of the changes reaches the caller's stderr" \
+		"sandbox-init: info: changes: 1 created, 0 modified, 0 deleted" \
+		"$(grep 'changes:' "$e2e_root/stderr")"
 	if [ -e "$work/probe.txt" ]; then
 		fail "c: write in working dir stays off the host" "$work/probe.txt exists on the host"
 	else
@@ -294,6 +301,28 @@ case_writes_stay_inside() {
 	else
 		pass "c: root write to /usr stays off the host"
 	fi
+}
+
+# The report and the event stream, written to a volume by a plain docker
+# run: the shim does not pass SANDBOX_REPORT or SANDBOX_EVENTS.
+case_report_and_events() {
+	local out=$e2e_root/out
+
+	mkdir -p "$out"
+	extra_run_args=(-v "$out:/out" -e SANDBOX_REPORT=/out/report.jsonl
+		-e SANDBOX_EVENTS=/out/events.jsonl)
+	sandbox_as_root sh -c 'echo x >/tmp/made && rm /etc/debian_version'
+	extra_run_args=()
+	expect_eq "report: SANDBOX_REPORT lists what changed" "0 $(printf '%s\n' \
+		'{"change":"created","type":"file","path":"/tmp/made"}' \
+		'{"change":"deleted","type":"file","path":"/etc/debian_version"}')" \
+		"$status $(cat "$out/report.jsonl" 2>&1)"
+	expect_eq "report: SANDBOX_EVENTS streams each change" \
+		"created /tmp/made modified /tmp/made deleted /etc/debian_version" \
+		"$(sed -E 's/.*"event":"([a-z]+)".*"path":"([^"]*)".*/\1 \2/' \
+			"$out/events.jsonl" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+	expect_eq "report: the host keeps /etc/debian_version" yes \
+		"$([ -e /etc/debian_version ] && echo yes)"
 }
 
 case_exit_status() {
@@ -377,6 +406,7 @@ main() {
 	case_user_name
 	case_ids
 	case_writes_stay_inside
+	case_report_and_events
 	case_exit_status
 	case_privileges
 	case_odd_working_dir
