@@ -188,6 +188,7 @@ int changes_classify(int dirfd, int lower_dirfd, const char *name,
 		return -errno;
 	in_lower = lower_dirfd >= 0 &&
 		   fstatat(lower_dirfd, name, &lower, AT_SYMLINK_NOFOLLOW) == 0;
+	e->in_lower = in_lower;
 	if (is_whiteout(&e->st)) {
 		/* Without a lower entry, a whiteout hides nothing. */
 		if (in_lower)
@@ -229,6 +230,7 @@ struct walk {
 	size_t n_baseline;
 	unsigned counts[4];
 	int report_fd;
+	struct change_sink *sink;
 	int write_error;
 };
 
@@ -389,6 +391,11 @@ static int report_entry(struct walk *w, const struct change_entry *e)
 	if (e->kind == CHANGE_NONE || in_baseline(w, &e->st))
 		return 0;
 	w->counts[e->kind]++;
+	if (w->sink) {
+		r = w->sink->change(w->sink, w->path, e);
+		if (r < 0)
+			return r;
+	}
 	if (w->report_fd < 0 || w->write_error)
 		return 0;
 	json_line_begin(&line);
@@ -431,9 +438,13 @@ static int read_baseline(const char *state_dir, struct walk *w)
 }
 
 int changes_report(const struct change_layers *layers, const char *state_dir,
-		   int report_fd)
+		   int report_fd, struct change_sink *sink)
 {
-	struct walk w = { .visit = report_entry, .report_fd = report_fd };
+	struct walk w = {
+		.visit = report_entry,
+		.report_fd = report_fd,
+		.sink = sink,
+	};
 	int r;
 
 	r = read_baseline(state_dir, &w);

@@ -50,6 +50,14 @@ struct change_entry {
 	struct stat st; /* of the entry in the upper directory */
 	mode_t type;    /* what it is, or was when it is deleted */
 	bool merged;    /* a directory that still shows the lower one */
+	bool in_lower;  /* the lower directory has an entry of that name */
+};
+
+/* Receives each change of the report, in report order: a directory comes
+ * before what it holds. */
+struct change_sink {
+	int (*change)(struct change_sink *sink, const char *path,
+		      const struct change_entry *e);
 };
 
 /* Classifies the entry name of the upper directory dirfd against
@@ -64,7 +72,7 @@ const char *changes_type_name(mode_t mode);
 const char *changes_kind_name(enum change_kind kind);
 
 /* Walks the layers once every process has ended. Writes one JSON line per
- * change to report_fd unless it is -1, and logs a one-line summary when
- * anything changed. */
+ * change to report_fd unless it is -1, passes each change to sink unless it
+ * is NULL, and logs a one-line summary when anything changed. */
 int changes_report(const struct change_layers *layers, const char *state_dir,
-		   int report_fd);
+		   int report_fd, struct change_sink *sink);

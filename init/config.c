@@ -533,8 +533,6 @@ int config_check_supported(const struct config *cfg, char *msg, size_t msg_size)
 		name = "SANDBOX_OVERLAY=fuse";
 	else if (cfg->upper_dir[0])
 		name = "SANDBOX_UPPER";
-	else if (cfg->export_path[0])
-		name = "SANDBOX_EXPORT";
 	if (!name)
 		return 0;
 	snprintf(msg, msg_size,

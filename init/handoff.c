@@ -41,11 +41,12 @@ int handoff_open(void)
 int handoff_exec(int exe_fd, const struct supervision *s)
 {
 	char pid[32], timeout[32], state[96], mounted[32], created[32],
-		debug[16], report[32], host[PATH_MAX + 16],
-		workdir[PATH_MAX + 16];
+		debug[16], report[32], export[32], export_tar[32],
+		host[PATH_MAX + 16], workdir[PATH_MAX + 16];
 	char *argv[] = {
-		"sandbox-init", pid,    timeout, state,   mounted, created,
-		debug,          report, host,    workdir, NULL,
+		"sandbox-init", pid,     timeout, state,  mounted,
+		created,        debug,   report,  export, export_tar,
+		host,           workdir, NULL,
 	};
 
 	snprintf(pid, sizeof(pid), "--command-pid=%d", (int)s->command);
@@ -58,10 +59,14 @@ int handoff_exec(int exe_fd, const struct supervision *s)
 		 s->created_state_dir);
 	snprintf(debug, sizeof(debug), "--debug=%d", log_debug_enabled());
 	snprintf(report, sizeof(report), "--report-fd=%d", s->report_fd);
+	snprintf(export, sizeof(export), "--export-fd=%d", s->export_fd);
+	snprintf(export_tar, sizeof(export_tar), "--export-tar=%d",
+		 s->export_tar);
 	snprintf(host, sizeof(host), "--host-dir=%s", s->host_dir);
 	snprintf(workdir, sizeof(workdir), "--workdir=%s", s->workdir);
-	/* The report descriptor is close-on-exec for the command's sake. */
-	if (s->report_fd >= 0 && fcntl(s->report_fd, F_SETFD, 0) < 0)
+	/* These descriptors are close-on-exec for the command's sake. */
+	if ((s->report_fd >= 0 && fcntl(s->report_fd, F_SETFD, 0) < 0) ||
+	    (s->export_fd >= 0 && fcntl(s->export_fd, F_SETFD, 0) < 0))
 		return -errno;
 	execveat(exe_fd, "", argv, environ, AT_EMPTY_PATH);
 	return -errno;
@@ -89,12 +94,28 @@ static int parse_number(const char *s, unsigned long max, unsigned long *out)
 	return errno || *end || *out > max ? -EINVAL : 0;
 }
 
+/* Parses a descriptor number, or -1 for none. */
+static int parse_fd(const char *s, int *fd)
+{
+	unsigned long v;
+
+	if (s && strcmp(s, "-1") == 0) {
+		*fd = -1;
+		return 0;
+	}
+	if (parse_number(s, INT_MAX, &v) < 0)
+		return -EINVAL;
+	*fd = (int)v;
+	return 0;
+}
+
 int handoff_parse(int argc, char **argv, struct supervision *s, bool *debug)
 {
-	unsigned long pid, timeout, mounted, created, dbg, report = 0;
-	const char *state, *host, *workdir, *report_arg;
+	unsigned long pid, timeout, mounted, created, dbg, tar;
+	const char *state, *host, *workdir;
+	int report, export;
 
-	if (argc != 10 ||
+	if (argc != 12 ||
 	    parse_number(option_value(argv[1], "command-pid"), INT_MAX, &pid) ||
 	    parse_number(option_value(argv[2], "stop-timeout"), 86400,
 			 &timeout) ||
@@ -104,15 +125,17 @@ int handoff_parse(int argc, char **argv, struct supervision *s, bool *debug)
 	    parse_number(option_value(argv[5], "created-state-dir"), 1,
 			 &created) ||
 	    parse_number(option_value(argv[6], "debug"), 1, &dbg) || pid == 0 ||
-	    !(report_arg = option_value(argv[7], "report-fd")) ||
-	    (strcmp(report_arg, "-1") != 0 &&
-	     parse_number(report_arg, INT_MAX, &report)) ||
-	    !(host = option_value(argv[8], "host-dir")) ||
+	    parse_fd(option_value(argv[7], "report-fd"), &report) ||
+	    parse_fd(option_value(argv[8], "export-fd"), &export) ||
+	    parse_number(option_value(argv[9], "export-tar"), 1, &tar) ||
+	    !(host = option_value(argv[10], "host-dir")) ||
 	    strlen(host) >= sizeof(s->host_dir) ||
-	    !(workdir = option_value(argv[9], "workdir")) ||
+	    !(workdir = option_value(argv[11], "workdir")) ||
 	    strlen(workdir) >= sizeof(s->workdir))
 		return -EINVAL;
-	s->report_fd = strcmp(report_arg, "-1") == 0 ? -1 : (int)report;
+	s->report_fd = report;
+	s->export_fd = export;
+	s->export_tar = tar;
 	strcpy(s->host_dir, host);
 	strcpy(s->workdir, workdir);
 	s->command = (pid_t)pid;

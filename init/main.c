@@ -4,6 +4,7 @@
 #include "deps.h"
 #include "error.h"
 #include "exitcode.h"
+#include "export.h"
 #include "handoff.h"
 #include "identity.h"
 #include "log.h"
@@ -185,10 +186,13 @@ static int check_libraries(const struct config *cfg, const struct rootfs *fs,
 	return r;
 }
 
-/* The files that SANDBOX_EVENTS and SANDBOX_REPORT name, or -1. */
+/* The files that SANDBOX_EVENTS, SANDBOX_REPORT and SANDBOX_EXPORT
+ * name, or -1. */
 struct outputs {
 	int events_fd;
 	int report_fd;
+	int export_fd;
+	bool export_tar;
 };
 
 /* Returns N for SANDBOX_EVENTS=fd:N, else -1. */
@@ -224,6 +228,7 @@ static int open_outputs(const struct config *cfg, struct outputs *out)
 
 	out->events_fd = -1;
 	out->report_fd = -1;
+	out->export_fd = -1;
 	if (fd >= 0) {
 		int flags = fcntl(fd, F_GETFL);
 
@@ -248,6 +253,12 @@ static int open_outputs(const struct config *cfg, struct outputs *out)
 			open_output("SANDBOX_REPORT", cfg->report_path);
 		if (out->report_fd < 0)
 			return out->report_fd;
+	}
+	if (cfg->export_path[0]) {
+		out->export_fd =
+			export_open(cfg->export_path, &out->export_tar);
+		if (out->export_fd < 0)
+			return out->export_fd;
 	}
 	return 0;
 }
@@ -289,15 +300,17 @@ static int start_watching(const struct config *cfg, const struct rootfs *fs,
 /* Hands PID 1 over to the lean supervisor; when that binary cannot be
  * executed, supervises in this process instead. */
 static int supervise_command(int supervisor_fd, const struct rootfs *fs,
-			     const struct config *cfg, int report_fd,
-			     pid_t command)
+			     const struct config *cfg,
+			     const struct outputs *out, pid_t command)
 {
 	struct supervision s = {
 		.command = command,
 		.stop_timeout = cfg->stop_timeout,
 		.mounted_state = fs->mounted_state,
 		.created_state_dir = fs->created_state_dir,
-		.report_fd = report_fd,
+		.report_fd = out->report_fd,
+		.export_fd = out->export_fd,
+		.export_tar = out->export_tar,
 	};
 	int r;
 
@@ -399,6 +412,5 @@ int main(int argc, char **argv)
 		return EXIT_INIT_FAILED;
 	}
 
-	return supervise_command(supervisor_fd, &fs, &cfg, out.report_fd,
-				 command);
+	return supervise_command(supervisor_fd, &fs, &cfg, &out, command);
 }

@@ -3,6 +3,7 @@
 
 #include "changes.h"
 #include "exitcode.h"
+#include "export.h"
 #include "log.h"
 #include "teardown.h"
 
@@ -182,18 +183,30 @@ int supervise(pid_t command, unsigned stop_timeout, struct timespec *deadline)
 /* Runs once every process has ended, so nothing changes under the walk. */
 static void report_changes(const struct supervision *s)
 {
+	struct change_sink *sink = NULL;
 	struct change_layers layers;
+	struct export e;
 	int r;
 
 	if (!s->mounted_state)
 		return;
+	if (s->export_fd >= 0) {
+		r = export_begin(&e, s->export_fd, s->export_tar, s->state_dir);
+		if (r < 0)
+			log_error("failed to export the changes: %s",
+				  strerror(-r));
+		else
+			sink = &e.sink;
+	}
 	r = changes_open_layers(s->state_dir, s->host_dir, s->workdir, &layers);
 	if (r == 0) {
-		r = changes_report(&layers, s->state_dir, s->report_fd);
+		r = changes_report(&layers, s->state_dir, s->report_fd, sink);
 		changes_close_layers(&layers);
 	}
 	if (r < 0)
 		log_warning("cannot report the changes: %s", strerror(-r));
+	if (sink)
+		export_finish(&e);
 	if (s->report_fd >= 0)
 		close(s->report_fd);
 }

@@ -15,6 +15,8 @@ struct supervision {
 	bool mounted_state;
 	bool created_state_dir;
 	int report_fd; /* SANDBOX_REPORT, or -1 */
+	int export_fd; /* SANDBOX_EXPORT, or -1 */
+	bool export_tar;
 	char host_dir[PATH_MAX];
 	char workdir[PATH_MAX];
 };

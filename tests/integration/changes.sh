@@ -113,8 +113,62 @@ run_init SANDBOX_EVENTS="$events" SANDBOX_ALLOW_ROOT=1 CONTAINER_USER=root \
 check "uid 0 cannot reach into the watcher" \
 	[ "$(grep -c -E 'Permission denied' "$OUT")" = 3 ]
 
+# Export: the same changes as files, into an empty directory or a tar.
+rm -rf "$data" "$SCRATCH/export" "$SCRATCH/unpacked"
+mkdir -p "$data/moved/sub" "$data/replaced" "$SCRATCH/export" "$SCRATCH/unpacked"
+echo keep >"$data/keep.txt"
+echo gone >"$data/gone.txt"
+echo deep >"$data/moved/sub/deep.txt"
+echo old >"$data/replaced/old.txt"
+chown -R "$TEST_UID:$TEST_GID" "$data" "$SCRATCH/export"
+change_everything='
+	echo more >>/opt/data/keep.txt
+	rm /opt/data/gone.txt
+	mv /opt/data/moved /opt/data/renamed
+	rm -r /opt/data/replaced && mkdir /opt/data/replaced
+	mkdir /tmp/d && echo x >/tmp/d/f && chmod 4755 /tmp/d/f
+	ln -s target /tmp/link
+	mkfifo /tmp/fifo
+	touch "/tmp/$(printf "%0150d" 0)"'
+run_init SANDBOX_EXPORT="$SCRATCH/export" -- sh -c "$change_everything"
+check "export to a directory ends with the command's status" status_is 0
+check "export holds changed and created files" \
+	[ "$(cat "$SCRATCH/export/opt/data/keep.txt" "$SCRATCH/export/tmp/d/f")" = \
+	"$(printf 'keep\nmore\nx')" ]
+check "export marks deletions with .wh. files" \
+	[ -f "$SCRATCH/export/opt/data/.wh.gone.txt" -a -f "$SCRATCH/export/opt/data/.wh.moved" ]
+check "export marks a replaced directory opaque" \
+	[ -f "$SCRATCH/export/opt/data/replaced/.wh..wh..opq" ]
+check "export copies a renamed directory whole" \
+	[ "$(cat "$SCRATCH/export/opt/data/renamed/sub/deep.txt")" = deep ]
+check "export keeps symlinks, FIFOs and owners" \
+	[ "$(readlink "$SCRATCH/export/tmp/link")" = target -a -p "$SCRATCH/export/tmp/fifo" \
+	-a "$(stat -c %u:%g "$SCRATCH/export/tmp/d/f")" = "$TEST_UID:$TEST_GID" ]
+check "export drops set-user-ID bits" \
+	[ "$(stat -c %a "$SCRATCH/export/tmp/d/f")" = 755 ]
+run_init SANDBOX_EXPORT="$SCRATCH/export.tar" -- sh -c "$change_everything"
+# tree_of DIR: every entry's type, mode, path and link target, the owner
+# of everything but directories (tar makes missing parents its own way),
+# and a checksum of every regular file.
+tree_of() {
+	(cd "$1" && find . -mindepth 1 ! -name '.wh.*' \
+		\( -type d -printf '%M %p\n' -o -printf '%M %u %s %p %l\n' \) |
+		sort && find . -type f ! -name '.wh.*' -exec md5sum {} + | sort)
+}
+tar -C "$SCRATCH/unpacked" -xf "$SCRATCH/export.tar"
+check "export to a tar unpacks to the same tree" \
+	[ "$(tree_of "$SCRATCH/unpacked")" = "$(tree_of "$SCRATCH/export")" ]
+check "export to a tar keeps a 150-character name" \
+	[ -e "$SCRATCH/unpacked/tmp/$(printf "%0150d" 0)" ]
+run_init SANDBOX_EXPORT="$SCRATCH/export" -- true
+check "export into a directory that is not empty exits 125" status_is 125
+check "export into a directory that is not empty says so" err_has "is not empty"
+check "host keeps its files after an export" \
+	[ "$(cat "$data/keep.txt")" = keep -a -f "$data/gone.txt" ]
+
 for bad in "SANDBOX_REPORT=$SCRATCH/missing/report.jsonl" \
-	"SANDBOX_EVENTS=$SCRATCH/missing/events.jsonl" "SANDBOX_EVENTS=fd:9"; do
+	"SANDBOX_EVENTS=$SCRATCH/missing/events.jsonl" "SANDBOX_EVENTS=fd:9" \
+	"SANDBOX_EXPORT=$SCRATCH/missing/export" "SANDBOX_EXPORT=$SCRATCH/missing/x.tar"; do
 	run_init "$bad" -- true
 	check "bad ${bad%%=*}=${bad#*=} exits 125" status_is 125
 	check "bad ${bad%%=*}=${bad#*=} is named in the message" err_has "${bad#*=}"
