@@ -20,8 +20,8 @@
 
 #define BASELINE_FILE "baseline"
 #define WORKDIR_LAYER "workdir"
-/* Deeper directories are left out of the report, with a warning; each level
- * holds two descriptors. */
+/* Deeper directories are left out of the report, with a warning. Each level
+ * keeps two descriptors open. */
 #define MAX_DEPTH 256
 
 struct baseline_entry {
@@ -120,7 +120,7 @@ int changes_open_layers(const char *state_dir, const char *host_dir,
 		changes_close_layers(out);
 		return r;
 	}
-	/* The root layer stays first; the others go in path order, so the
+	/* The root layer stays first. The others are sorted by path, so the
 	 * report comes out in the same order every time. */
 	qsort(out->v + 1, out->n - 1, sizeof(out->v[0]), compare_path);
 	return 0;
@@ -377,8 +377,9 @@ static bool in_baseline(const struct walk *w, const struct stat *st)
 	b = bsearch(&key, w->baseline, w->n_baseline, sizeof(key), compare_ino);
 	if (!b)
 		return false;
-	/* A directory's times change with its entries; a file's ctime
-	 * changes with any write or chmod, and no process can set it. */
+	/* A directory's times change with its entries, so only its inode
+	 * counts. A file's ctime changes with any write or chmod, and no
+	 * process can set it. */
 	return S_ISDIR(st->st_mode) || (b->ctime_sec == st->st_ctim.tv_sec &&
 					b->ctime_nsec == st->st_ctim.tv_nsec);
 }

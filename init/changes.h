@@ -1,8 +1,9 @@
 /* Changes: what the command changed in the sandbox, read from the writable
- * layers. The watcher reports them live; the report lists them at the end.
+ * layers. The watcher reports them live, and the report lists them at the
+ * end.
  *
  * Each layer is an upper directory on the state tmpfs. Overlay layers have
- * the host directory below them; the root layer (/tmp, /home and the other
+ * the host directory below them. The root layer (/tmp, /home and the other
  * directories that sandbox-init makes) has nothing below it. */
 #pragma once
 
@@ -32,9 +33,9 @@ enum change_kind {
 	CHANGE_DELETED,
 };
 
-/* Opens every layer under state_dir. host_dir holds the lower directories;
- * workdir is where the working directory's layer appears ("/" when there is
- * none). */
+/* Opens every layer under state_dir. host_dir contains the lower
+ * directories, and workdir is where the working directory's layer appears
+ * ("/" when there is none). */
 int changes_open_layers(const char *state_dir, const char *host_dir,
 			const char *workdir, struct change_layers *out);
 
@@ -53,8 +54,8 @@ struct change_entry {
 	bool in_lower;  /* the lower directory has an entry of that name */
 };
 
-/* Receives each change of the report, in report order: a directory comes
- * before what it holds. */
+/* A receiver of each change of the report, in report order: a directory
+ * comes before its entries. */
 struct change_sink {
 	int (*change)(struct change_sink *sink, const char *path,
 		      const struct change_entry *e);

@@ -9,7 +9,7 @@ struct json_line {
 	char buf[16384];
 	size_t len;
 	bool first;     /* no member added yet */
-	bool truncated; /* a value did not fit; the line is dropped */
+	bool truncated; /* a value did not fit, so the line is dropped */
 };
 
 void json_line_begin(struct json_line *l);

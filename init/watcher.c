@@ -1,5 +1,5 @@
 /* Watcher: inotify on every directory of the writable layers. New
- * directories are watched as they appear; an event is classified against
+ * directories are watched as they appear. Each event is classified against
  * the lower layer, as the change report does, before it is written. */
 #include "watcher.h"
 
@@ -34,7 +34,7 @@
 
 struct watch {
 	size_t layer;
-	char *rel; /* below the layer's upper directory; "" for itself */
+	char *rel; /* below the layer's upper directory, "" for itself */
 };
 
 struct watcher {

@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 /* Starts the watcher and returns once every layer is watched, so that no
- * change of the command is missed. Lines go to out_fd; with out_fd -1 they
- * go to the debug log only. The watcher ends on SIGTERM, after it has
+ * change of the command is missed. Lines go to out_fd, or to the debug log
+ * when out_fd is -1. The watcher ends on SIGTERM, after it has
  * written the events already queued. */
 int watcher_start(const struct change_layers *layers, int out_fd, pid_t *pid);
