@@ -24,10 +24,20 @@
  * keeps two descriptors open. */
 #define MAX_DEPTH 256
 
+/* The baseline file is a header, the entries sorted by inode, then the
+ * paths they point into. */
+struct baseline_header {
+	uint32_t n_entries;
+	uint32_t paths_size;
+};
+
 struct baseline_entry {
 	uint64_t ino;
 	int64_t ctime_sec;
 	int64_t ctime_nsec;
+	uint32_t mode, uid, gid;
+	uint32_t layer;
+	uint32_t path; /* offset of the NUL-terminated path in the layer */
 };
 
 static int open_dir(int dirfd, const char *name)
@@ -166,9 +176,10 @@ const char *changes_kind_name(enum change_kind kind)
 static bool has_overlay_xattr(int dirfd, const char *name, const char *xattr)
 {
 	_cleanup_close_ int fd = open_dir(dirfd, name);
-	char value[8];
 
-	return fd >= 0 && fgetxattr(fd, xattr, value, sizeof(value)) >= 0;
+	/* A size query: the value, such as a redirect's old path, can be of
+	 * any length. */
+	return fd >= 0 && fgetxattr(fd, xattr, NULL, 0) >= 0;
 }
 
 static bool is_whiteout(const struct stat *st)
@@ -219,19 +230,21 @@ int changes_classify(int dirfd, int lower_dirfd, const char *name,
 /* A depth-first walk of one layer, in name order. */
 struct walk {
 	const struct change_layer *layer;
+	size_t layer_index;
 	char path[PATH_MAX];
 	bool warned_depth, warned_length;
 	int (*visit)(struct walk *w, const struct change_entry *e);
-	/* Baseline collection. */
+	/* Baseline: collected before the command, read back at the end. */
 	struct baseline_entry *entries;
 	size_t n_entries, cap_entries;
+	char *paths;
+	size_t paths_size, cap_paths;
+	bool *seen;
 	/* Report. */
-	const struct baseline_entry *baseline;
-	size_t n_baseline;
 	unsigned counts[4];
 	int report_fd;
+	bool report_failed;
 	struct change_sink *sink;
-	int write_error;
 };
 
 static int skip_dots(const struct dirent *de)
@@ -241,11 +254,22 @@ static int skip_dots(const struct dirent *de)
 
 static void warn_once(struct walk *w, bool *warned, const char *what)
 {
+	char quoted[PATH_MAX + 16];
+
 	if (*warned)
 		return;
 	*warned = true;
+	json_quote(quoted, sizeof(quoted), w->path);
 	log_warning("%s below %s; leaving them out of the report", what,
-		    w->path);
+		    quoted);
+}
+
+/* Returns the path of w->path relative to the layer's upper directory. */
+static const char *layer_relative(const struct walk *w)
+{
+	size_t len = strlen(w->layer->path);
+
+	return w->path + (len == 1 ? 1 : len + 1);
 }
 
 static int walk_dir(struct walk *w, int dirfd, int lower_fd, int depth)
@@ -303,6 +327,7 @@ static int walk_layers(struct walk *w, const struct change_layers *layers)
 
 	for (size_t i = 0; i < layers->n; i++) {
 		w->layer = &layers->v[i];
+		w->layer_index = i;
 		w->warned_depth = false;
 		w->warned_length = false;
 		snprintf(w->path, sizeof(w->path), "%s", w->layer->path);
@@ -313,22 +338,44 @@ static int walk_layers(struct walk *w, const struct change_layers *layers)
 	return 0;
 }
 
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 64;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	q = reallocarray(*p, n, size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
 static int collect(struct walk *w, const struct change_entry *e)
 {
-	if (w->n_entries == w->cap_entries) {
-		size_t cap = w->cap_entries ? 2 * w->cap_entries : 64;
-		void *p = reallocarray(w->entries, cap, sizeof(*w->entries));
+	const char *rel = layer_relative(w);
+	size_t len = strlen(rel) + 1;
 
-		if (!p)
-			return -ENOMEM;
-		w->entries = p;
-		w->cap_entries = cap;
-	}
+	if (grow((void **)&w->entries, &w->cap_entries, w->n_entries + 1,
+		 sizeof(*w->entries)) < 0 ||
+	    grow((void **)&w->paths, &w->cap_paths, w->paths_size + len, 1) < 0)
+		return -ENOMEM;
+	memcpy(w->paths + w->paths_size, rel, len);
 	w->entries[w->n_entries++] = (struct baseline_entry){
 		.ino = e->st.st_ino,
 		.ctime_sec = e->st.st_ctim.tv_sec,
 		.ctime_nsec = e->st.st_ctim.tv_nsec,
+		.mode = e->st.st_mode,
+		.uid = e->st.st_uid,
+		.gid = e->st.st_gid,
+		.layer = (uint32_t)w->layer_index,
+		.path = (uint32_t)w->paths_size,
 	};
+	w->paths_size += len;
 	return 0;
 }
 
@@ -339,12 +386,21 @@ static int compare_ino(const void *a, const void *b)
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
+static int write_all(int fd, const void *buf, size_t len)
+{
+	ssize_t n = write(fd, buf, len);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
 int changes_save_baseline(const struct change_layers *layers,
 			  const char *state_dir)
 {
 	_cleanup_close_ int state_fd = -1, fd = -1;
 	struct walk w = { .visit = collect };
-	size_t size;
+	struct baseline_header h;
 	int r;
 
 	r = walk_layers(&w, layers);
@@ -359,56 +415,113 @@ int changes_save_baseline(const struct change_layers *layers,
 	fd = openat(state_fd, BASELINE_FILE,
 		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 		    0600);
-	size = w.n_entries * sizeof(*w.entries);
-	if (fd < 0)
+	if (fd < 0) {
 		r = -errno;
-	else if (size && write(fd, w.entries, size) != (ssize_t)size)
-		r = errno ? -errno : -EIO;
+		goto out;
+	}
+	h.n_entries = (uint32_t)w.n_entries;
+	h.paths_size = (uint32_t)w.paths_size;
+	r = write_all(fd, &h, sizeof(h));
+	if (r == 0 && w.n_entries)
+		r = write_all(fd, w.entries, w.n_entries * sizeof(*w.entries));
+	if (r == 0 && w.paths_size)
+		r = write_all(fd, w.paths, w.paths_size);
 out:
 	free(w.entries);
+	free(w.paths);
 	return r;
 }
 
-static bool in_baseline(const struct walk *w, const struct stat *st)
-{
-	const struct baseline_entry key = { .ino = st->st_ino };
-	const struct baseline_entry *b;
-
-	b = bsearch(&key, w->baseline, w->n_baseline, sizeof(key), compare_ino);
-	if (!b)
-		return false;
-	/* A directory's times change with its entries, so only its inode
-	 * counts. A file's ctime changes with any write or chmod, and no
-	 * process can set it. */
-	return S_ISDIR(st->st_mode) || (b->ctime_sec == st->st_ctim.tv_sec &&
-					b->ctime_nsec == st->st_ctim.tv_nsec);
-}
-
-static int report_entry(struct walk *w, const struct change_entry *e)
+static void write_line(struct walk *w, const struct change_entry *e)
 {
 	struct json_line line;
 	int r;
 
-	if (e->kind == CHANGE_NONE || in_baseline(w, &e->st))
-		return 0;
-	w->counts[e->kind]++;
-	if (w->sink) {
-		r = w->sink->change(w->sink, w->path, e);
-		if (r < 0)
-			return r;
-	}
-	if (w->report_fd < 0 || w->write_error)
-		return 0;
+	if (w->report_fd < 0 || w->report_failed)
+		return;
 	json_line_begin(&line);
 	json_line_add(&line, "change", changes_kind_name(e->kind));
 	json_line_add(&line, "type", changes_type_name(e->type));
 	json_line_add(&line, "path", w->path);
 	r = json_line_write(&line, w->report_fd);
-	if (r < 0 && r != -ENOSPC) {
-		w->write_error = r;
+	if (r < 0) {
+		w->report_failed = true;
 		log_warning("cannot write the change report: %s; the summary "
 			    "below is still complete",
 			    strerror(-r));
+	}
+}
+
+static int record(struct walk *w, const struct change_entry *e)
+{
+	w->counts[e->kind]++;
+	write_line(w, e);
+	return w->sink ? w->sink->change(w->sink, w->path, e) : 0;
+}
+
+/* Compares e with what it was before the command started. Returns false
+ * when nothing changed. */
+static bool baseline_check(struct walk *w, struct change_entry *e)
+{
+	const struct baseline_entry key = { .ino = e->st.st_ino };
+	const struct baseline_entry *b;
+
+	b = bsearch(&key, w->entries, w->n_entries, sizeof(key), compare_ino);
+	if (!b)
+		return e->kind != CHANGE_NONE;
+	w->seen[b - w->entries] = true;
+	/* A directory's times change with its entries, so only its
+	 * metadata counts. A file's ctime changes with any write or chmod,
+	 * and no process can set it. */
+	if (S_ISDIR(e->st.st_mode)
+		    ? b->mode == e->st.st_mode && b->uid == e->st.st_uid &&
+			      b->gid == e->st.st_gid
+		    : b->ctime_sec == e->st.st_ctim.tv_sec &&
+			      b->ctime_nsec == e->st.st_ctim.tv_nsec)
+		return false;
+	/* It existed before, even where no lower layer says so. */
+	e->kind = CHANGE_MODIFIED;
+	return true;
+}
+
+static int report_entry(struct walk *w, const struct change_entry *e)
+{
+	struct change_entry changed = *e;
+
+	if (!baseline_check(w, &changed))
+		return 0;
+	return record(w, &changed);
+}
+
+/* Reports the entries of the baseline that are gone without a trace in
+ * their layer, such as a directory of the root layer that a uid 0 command
+ * removed. */
+static int report_vanished(struct walk *w, const struct change_layers *layers)
+{
+	struct stat st;
+	int r;
+
+	for (size_t i = 0; i < w->n_entries; i++) {
+		const struct baseline_entry *b = &w->entries[i];
+		const char *rel = w->paths + b->path;
+		struct change_entry e = {
+			.kind = CHANGE_DELETED,
+			.type = b->mode,
+		};
+
+		if (w->seen[i] || b->layer >= layers->n)
+			continue;
+		w->layer = &layers->v[b->layer];
+		if (fstatat(w->layer->upper_fd, rel, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0)
+			continue; /* a mount point, or replaced and reported */
+		if (snprintf(w->path, sizeof(w->path), "%s%s%s", w->layer->path,
+			     strcmp(w->layer->path, "/") == 0 ? "" : "/",
+			     rel) >= (int)sizeof(w->path))
+			continue;
+		r = record(w, &e);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -416,8 +529,9 @@ static int report_entry(struct walk *w, const struct change_entry *e)
 static int read_baseline(const char *state_dir, struct walk *w)
 {
 	_cleanup_close_ int state_fd = -1, fd = -1;
+	struct baseline_header h;
+	size_t entries_size;
 	struct stat st;
-	ssize_t n;
 
 	state_fd = open_dir(AT_FDCWD, state_dir);
 	if (state_fd < 0)
@@ -425,16 +539,25 @@ static int read_baseline(const char *state_dir, struct walk *w)
 	fd = openat(state_fd, BASELINE_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return -errno;
-	if (st.st_size % sizeof(struct baseline_entry))
+	if (read(fd, &h, sizeof(h)) != sizeof(h))
 		return -EINVAL;
-	w->entries = malloc(st.st_size ? st.st_size : 1);
-	if (!w->entries)
+	entries_size = (size_t)h.n_entries * sizeof(*w->entries);
+	if ((size_t)st.st_size != sizeof(h) + entries_size + h.paths_size)
+		return -EINVAL;
+	w->entries = malloc(entries_size + 1);
+	w->paths = malloc((size_t)h.paths_size + 1);
+	w->seen = calloc((size_t)h.n_entries + 1, sizeof(*w->seen));
+	if (!w->entries || !w->paths || !w->seen)
 		return -ENOMEM;
-	n = read(fd, w->entries, st.st_size);
-	if (n != st.st_size)
-		return n < 0 ? -errno : -EIO;
-	w->baseline = w->entries;
-	w->n_baseline = st.st_size / sizeof(struct baseline_entry);
+	if (read(fd, w->entries, entries_size) != (ssize_t)entries_size ||
+	    read(fd, w->paths, h.paths_size) != (ssize_t)h.paths_size)
+		return -EIO;
+	w->paths[h.paths_size] = '\0';
+	for (size_t i = 0; i < h.n_entries; i++)
+		if (w->entries[i].path >= h.paths_size)
+			return -EINVAL;
+	w->n_entries = h.n_entries;
+	w->paths_size = h.paths_size;
 	return 0;
 }
 
@@ -451,7 +574,11 @@ int changes_report(const struct change_layers *layers, const char *state_dir,
 	r = read_baseline(state_dir, &w);
 	if (r == 0)
 		r = walk_layers(&w, layers);
+	if (r == 0)
+		r = report_vanished(&w, layers);
 	free(w.entries);
+	free(w.paths);
+	free(w.seen);
 	if (r < 0)
 		return r;
 	if (w.counts[CHANGE_CREATED] || w.counts[CHANGE_MODIFIED] ||

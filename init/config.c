@@ -478,6 +478,40 @@ static int parse_entry(struct config *cfg, const char *entry, char *msg,
 	return 1 << (var - variables);
 }
 
+/* Rejects output paths inside sandbox-init's own directory, which is
+ * mounted over, and inside the host directories, which are never
+ * written. */
+static int check_outputs(const struct config *cfg, char *msg, size_t msg_size)
+{
+	const struct {
+		const char *name, *value;
+	} outputs[] = {
+		{ "SANDBOX_REPORT", cfg->report_path },
+		{ "SANDBOX_EVENTS", cfg->events[0] == '/' ? cfg->events : "" },
+		{ "SANDBOX_EXPORT", cfg->export_path },
+	};
+
+	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
+		const char *value = outputs[i].value, *dir = NULL;
+
+		if (!value[0])
+			continue;
+		if (fs_path_is_under(value, STATE_DIR))
+			dir = STATE_DIR;
+		else if (fs_path_is_under(value, cfg->host_dir))
+			dir = cfg->host_dir;
+		if (!dir)
+			continue;
+		snprintf(msg, msg_size,
+			 "%s=%.*s is inside %s, which sandbox-init mounts or "
+			 "keeps read-only; name a path elsewhere, such as on a "
+			 "volume",
+			 outputs[i].name, 256, value, dir);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int check_identity(const struct config *cfg, unsigned identity_set,
 			  char *msg, size_t msg_size)
 {
@@ -519,7 +553,8 @@ int config_parse(struct config *cfg, char *const envp[], char *msg,
 		seen |= (unsigned)r;
 	}
 	/* The identity variables are the first three of the table. */
-	if (check_identity(&parsed, seen & 7, msg, msg_size) < 0)
+	if (check_identity(&parsed, seen & 7, msg, msg_size) < 0 ||
+	    check_outputs(&parsed, msg, msg_size) < 0)
 		return -EINVAL;
 	*cfg = parsed;
 	return 0;

@@ -2,6 +2,7 @@
  * directory or to a POSIX (pax) tar archive. */
 #include "export.h"
 
+#include "jsonline.h"
 #include "log.h"
 
 #include "cleanup.h"
@@ -43,7 +44,9 @@ int export_open(const char *path, bool *tar)
 			  O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 				  O_NONBLOCK | O_CLOEXEC,
 			  0644);
-		if (fd < 0 || fcntl(fd, F_SETFL, 0) < 0) {
+		struct stat st;
+
+		if (fd < 0 || fcntl(fd, F_SETFL, 0) < 0 || fstat(fd, &st) < 0) {
 			log_error(
 				"failed to open SANDBOX_EXPORT=%s: %m; name a "
 				"writable .tar file in an existing directory",
@@ -52,9 +55,23 @@ int export_open(const char *path, bool *tar)
 				close(fd);
 			return -errno;
 		}
+		/* PID 1 writes it at the end, where a stalled FIFO reader
+		 * would hang it. */
+		if (!S_ISREG(st.st_mode)) {
+			log_error("SANDBOX_EXPORT=%s is not a regular file; "
+				  "name a regular .tar file",
+				  path);
+			close(fd);
+			return -EINVAL;
+		}
 		return fd;
 	}
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* A read-only mount would fail only at the end. */
+	if (fd >= 0 && faccessat(fd, ".", W_OK, AT_EACCESS) < 0) {
+		close(fd);
+		fd = -1;
+	}
 	if (fd < 0) {
 		log_error("failed to open SANDBOX_EXPORT=%s: %m; name an empty "
 			  "directory, or a file ending in .tar",
@@ -370,9 +387,13 @@ static int export_entry(struct export *e, int dirfd, const char *name,
 
 static void skip(struct export *e, const char *path, int r)
 {
-	if (e->skipped++ < 5)
-		log_warning("cannot export %s: %s; leaving it out", path,
-			    strerror(-r));
+	char quoted[PATH_MAX + 16];
+
+	if (e->skipped++ >= 5)
+		return;
+	json_quote(quoted, sizeof(quoted), path);
+	log_warning("cannot export %s: %s; leaving it out", quoted,
+		    strerror(-r));
 }
 
 /* Copies the merged directory dirfd, at rel, with everything below it. */

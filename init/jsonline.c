@@ -95,7 +95,7 @@ int json_line_write(struct json_line *l, int fd)
 
 	put(l, "}\n", 2);
 	if (l->truncated)
-		return -ENOSPC;
+		return -E2BIG;
 	while (done < l->len) {
 		ssize_t n = write(fd, l->buf + done, l->len - done);
 
@@ -106,4 +106,22 @@ int json_line_write(struct json_line *l, int fd)
 		done += (size_t)n;
 	}
 	return 0;
+}
+
+void json_quote(char *out, size_t size, const char *s)
+{
+	struct json_line l = { .len = 0 };
+	size_t n;
+
+	if (size < 8) {
+		if (size)
+			out[0] = '\0';
+		return;
+	}
+	put_string(&l, s);
+	n = l.truncated || l.len >= size ? size - 4 : l.len;
+	memcpy(out, l.buf, n);
+	if (n < l.len || l.truncated)
+		memcpy(out + n, "...", 3), n += 3;
+	out[n] = '\0';
 }

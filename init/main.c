@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -209,7 +210,9 @@ static int open_output(const char *variable, const char *path)
 			      O_CLOEXEC,
 		      0644);
 
-	if (fd < 0 || fcntl(fd, F_SETFL, O_APPEND) < 0) {
+	struct stat st;
+
+	if (fd < 0 || fcntl(fd, F_SETFL, O_APPEND) < 0 || fstat(fd, &st) < 0) {
 		int r = -errno;
 
 		log_error("failed to open %s=%s: %s; name a writable file "
@@ -218,6 +221,15 @@ static int open_output(const char *variable, const char *path)
 		if (fd >= 0)
 			close(fd);
 		return r;
+	}
+	/* PID 1 writes the report at the end: a FIFO whose reader stalls
+	 * would hang it there. The event stream comes from the watcher,
+	 * which may block without harm. */
+	if (!S_ISREG(st.st_mode) && strcmp(variable, "SANDBOX_EVENTS") != 0) {
+		log_error("%s=%s is not a regular file; name a regular file",
+			  variable, path);
+		close(fd);
+		return -EINVAL;
 	}
 	return fd;
 }
@@ -286,8 +298,14 @@ static int start_watching(const struct config *cfg, const struct rootfs *fs,
 			  strerror(-r));
 	if (r == 0 && (out->events_fd >= 0 || cfg->debug)) {
 		r = watcher_start(&layers, out->events_fd, &watcher);
-		if (r < 0)
+		/* Events for the debug log alone are not worth failing for. */
+		if (r < 0 && out->events_fd < 0) {
+			log_warning("continuing without file events in the "
+				    "debug log");
+			r = 0;
+		} else if (r < 0) {
 			log_error("failed to start the file watcher");
+		}
 	}
 	changes_close_layers(&layers);
 	/* The watcher has its own copy. */

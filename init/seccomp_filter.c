@@ -75,6 +75,13 @@ static int add_rules(scmp_filter_ctx ctx)
 		if (r < 0)
 			return r;
 	}
+	/* A uid 0 command shares PID 1's ids, so prlimit() could lower PID
+	 * 1's limits, or set a CPU limit that kills it. Only the caller's own
+	 * limits (pid 0) may change. */
+	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prlimit64), 1,
+			     SCMP_A0(SCMP_CMP_NE, 0));
+	if (r < 0)
+		return r;
 	/* clone3 passes its flags in memory, out of the filter's reach.
 	 * ENOSYS makes glibc fall back to clone, which is filtered above. */
 	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),

@@ -65,6 +65,36 @@ import json, sys
 path = json.loads(open(sys.argv[1], encoding="utf-8").read())["path"]
 sys.exit(path != "/tmp/q\"b\\n\nl\tt\u00ff")' "$report"
 
+# A rename over an empty host directory, from a name longer than the
+# overlay's redirect buffers of old.
+mkdir -p "$data/a-long-source-directory" "$data/empty-target"
+echo payload >"$data/a-long-source-directory/payload.txt"
+chown -R "$TEST_UID:$TEST_GID" "$data"
+run_init SANDBOX_REPORT="$report" -- \
+	mv -T /opt/data/a-long-source-directory /opt/data/empty-target
+check "rename from a long name is reported" \
+	[ "$(json_fields "$report" change path)" = "$(printf '%s\n' \
+		"deleted /opt/data/a-long-source-directory" \
+		"created /opt/data/empty-target")" ]
+
+# Directory metadata, and entries of sandbox-init's own that a uid 0
+# command removes.
+run_init SANDBOX_REPORT="$report" -- chmod 700 "/home/$TEST_USER"
+check "mode change of the home directory is reported" \
+	[ "$(json_fields "$report" change type path)" = "modified dir /home/$TEST_USER" ]
+run_init SANDBOX_ALLOW_ROOT=1 CONTAINER_USER=root CONTAINER_UID=0 \
+	CONTAINER_GID=0 SANDBOX_REPORT="$report" -- rmdir /var/tmp
+check "removed directory of the root layer is reported" \
+	[ "$(json_fields "$report" change type path)" = "deleted dir /var/tmp" ]
+
+# 14 levels of 200 bytes that each take six bytes in JSON.
+run_init SANDBOX_REPORT="$report" -- sh -c '
+	n=$(printf "%200s" "" | tr " " "\377"); cd /tmp
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do mkdir "$n" && cd "$n"; done
+	touch hidden-payload'
+check "longest escaped path is still reported" \
+	[ "$(json_fields "$report" path | grep -c 'hidden-payload$')" = 1 ]
+
 # A tree deeper than the report walks, and paths longer than PATH_MAX.
 run_init SANDBOX_REPORT="$report" -- sh -c '
 	cd /tmp; i=0
@@ -99,7 +129,11 @@ check "SANDBOX_EVENTS=fd:3 writes to descriptor 3" \
 	grep -q '"path":"/tmp/to-fd3"' "$events"
 check "the command does not inherit the events descriptor" out_is 4
 run_init DEBUG=1 -- touch /tmp/debug-event
-check "DEBUG logs file events" err_has "debug: created file /tmp/debug-event"
+check "DEBUG logs file events" err_has 'debug: created file "/tmp/debug-event"'
+run_init SANDBOX_EVENTS="$events" -- sh -c '
+	i=0; while [ $i -lt 1000 ]; do echo $i >/tmp/busy; i=$((i + 1)); done'
+check "repeated writes of one file are written a few times" \
+	[ "$(grep -c '"modified"' "$events")" -le 5 ]
 
 run_init SANDBOX_EVENTS="$events" -- sh -c 'cat /proc/[0-9]*/comm'
 check "the watcher is hidden from the command" \
@@ -166,7 +200,21 @@ check "export into a directory that is not empty says so" err_has "is not empty"
 check "host keeps its files after an export" \
 	[ "$(cat "$data/keep.txt")" = keep -a -f "$data/gone.txt" ]
 
-for bad in "SANDBOX_REPORT=$SCRATCH/missing/report.jsonl" \
+# A uid 0 command shares PID 1's ids: prlimit on PID 1 would let it set a
+# CPU limit that kills PID 1 before the report is written.
+run_init SANDBOX_ALLOW_ROOT=1 CONTAINER_USER=root CONTAINER_UID=0 \
+	CONTAINER_GID=0 SANDBOX_REPORT="$report" -- sh -c '
+	prlimit --pid 1 --nofile=8:8 --cpu=1:1 2>/dev/null && echo changed
+	touch /tmp/after; exit 3'
+check "uid 0 command cannot set PID 1's limits" out_is ""
+check "report follows an attempt on PID 1's limits" \
+	[ "$STATUS" = 3 -a "$(json_fields "$report" path)" = /tmp/after ]
+
+rm -f "$SCRATCH/fifo"
+mkfifo "$SCRATCH/fifo"
+for bad in "SANDBOX_REPORT=$SCRATCH/fifo" "SANDBOX_REPORT=/run/sandbox-init/r" \
+	"SANDBOX_EXPORT=/run/host/opt/out" "SANDBOX_EVENTS=/run/sandbox-init" \
+	"SANDBOX_REPORT=$SCRATCH/missing/report.jsonl" \
 	"SANDBOX_EVENTS=$SCRATCH/missing/events.jsonl" "SANDBOX_EVENTS=fd:9" \
 	"SANDBOX_EXPORT=$SCRATCH/missing/export" "SANDBOX_EXPORT=$SCRATCH/missing/x.tar"; do
 	run_init "$bad" -- true

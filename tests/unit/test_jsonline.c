@@ -3,6 +3,8 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,12 +84,41 @@ START_TEST(too_long_dropped)
 
 	ck_assert_ptr_nonnull(value);
 	/* Each control byte takes six bytes escaped. */
-	memset(value, '\n', sizeof(line.buf) - 1);
-	value[sizeof(line.buf) - 1] = '\0';
+	memset(value, '\n', sizeof(line.buf) / 6 + 1);
+	value[sizeof(line.buf) / 6 + 1] = '\0';
 	json_line_begin(&line);
 	json_line_add(&line, "k", value);
-	ck_assert_int_eq(json_line_write(&line, STDOUT_FILENO), -ENOSPC);
+	ck_assert_int_eq(json_line_write(&line, STDOUT_FILENO), -E2BIG);
 	free(value);
+}
+END_TEST
+
+START_TEST(longest_path_fits)
+{
+	struct json_line line;
+	char value[PATH_MAX];
+	int fd = open("/dev/null", O_WRONLY);
+
+	ck_assert_int_ge(fd, 0);
+	memset(value, 0xff, sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	json_line_begin(&line);
+	json_line_add(&line, "time", "2026-01-01T00:00:00.000Z");
+	json_line_add(&line, "event", "modified");
+	json_line_add(&line, "path", value);
+	ck_assert_int_eq(json_line_write(&line, fd), 0);
+	close(fd);
+}
+END_TEST
+
+START_TEST(quote_for_logs)
+{
+	char out[16];
+
+	json_quote(out, sizeof(out), "a\nb");
+	ck_assert_str_eq(out, "\"a\\u000ab\"");
+	json_quote(out, sizeof(out), "/a/very/long/path/name");
+	ck_assert_str_eq(out, "\"/a/very/lon...");
 }
 END_TEST
 
@@ -104,6 +135,8 @@ int main(void)
 	tcase_add_test(tc, invalid_utf8_escaped);
 	tcase_add_test(tc, several_members);
 	tcase_add_test(tc, too_long_dropped);
+	tcase_add_test(tc, longest_path_fits);
+	tcase_add_test(tc, quote_for_logs);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
