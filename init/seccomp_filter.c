@@ -79,7 +79,7 @@ static int add_rules(scmp_filter_ctx ctx)
 	 * 1's limits, or set a CPU limit that kills it. Only the caller's own
 	 * limits (pid 0) may change. */
 	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prlimit64), 1,
-			     SCMP_A0(SCMP_CMP_NE, 0));
+			     SCMP_A0(SCMP_CMP_NE, 0, 0));
 	if (r < 0)
 		return r;
 	/* clone3 passes its flags in memory, out of the filter's reach.

@@ -115,13 +115,19 @@ static struct watch *table_find(struct watch_table *t, int wd)
 	}
 }
 
-static void table_insert(struct watch_table *t, struct watch w)
+/* Returns the slot where wd goes; the table has a free slot. */
+static struct watch *table_free_slot(struct watch_table *t, int wd)
 {
-	size_t i = slot_of(t, w.wd);
+	size_t i = slot_of(t, wd);
 
 	while (t->slots[i].wd != 0)
 		i = (i + 1) & (t->cap - 1);
-	t->slots[i] = w;
+	return &t->slots[i];
+}
+
+static void table_insert(struct watch_table *t, struct watch w)
+{
+	*table_free_slot(t, w.wd) = w;
 	t->n++;
 }
 
@@ -186,8 +192,11 @@ static int remember(struct watcher *w, int wd, size_t layer, const char *rel)
 		free(copy);
 		return -ENOMEM;
 	}
-	table_insert(&w->table,
-		     (struct watch){ .wd = wd, .layer = layer, .rel = copy });
+	found = table_free_slot(&w->table, wd);
+	found->wd = wd;
+	found->layer = layer;
+	found->rel = copy;
+	w->table.n++;
 	return 1;
 }
 
