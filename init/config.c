@@ -489,6 +489,7 @@ static int check_outputs(const struct config *cfg, char *msg, size_t msg_size)
 		{ "SANDBOX_REPORT", cfg->report_path },
 		{ "SANDBOX_EVENTS", cfg->events[0] == '/' ? cfg->events : "" },
 		{ "SANDBOX_EXPORT", cfg->export_path },
+		{ "SANDBOX_UPPER", cfg->upper_dir },
 	};
 
 	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
@@ -566,8 +567,6 @@ int config_check_supported(const struct config *cfg, char *msg, size_t msg_size)
 
 	if (cfg->overlay == OVERLAY_FUSE)
 		name = "SANDBOX_OVERLAY=fuse";
-	else if (cfg->upper_dir[0])
-		name = "SANDBOX_UPPER";
 	if (!name)
 		return 0;
 	snprintf(msg, msg_size,

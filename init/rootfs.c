@@ -7,6 +7,7 @@
 #include "overlay.h"
 
 #include <dirent.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define WORKDIR_LAYER "workdir"
@@ -109,6 +111,38 @@ static int add_layer(const struct config *cfg, struct rootfs *fs, int host_fd,
 	return 0;
 }
 
+/* Checks SANDBOX_UPPER before anything is mounted: a writable directory
+ * on a file system that can hold an overlay's upper layer. */
+static int check_kept_upper(const struct config *cfg, struct step_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct statfs sfs;
+
+	if (!cfg->upper_dir[0])
+		return 0;
+	fd = open(cfg->upper_dir,
+		  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstatfs(fd, &sfs) < 0 ||
+	    faccessat(fd, ".", W_OK, AT_EACCESS) < 0) {
+		int r = -errno;
+
+		step_fail(err, r, "use SANDBOX_UPPER", "%s", cfg->upper_dir);
+		err->hint = "name an existing, writable directory, such as a "
+			    "volume";
+		return r;
+	}
+	/* The kernel rejects an upper layer on overlayfs, such as the
+	 * container's own root. */
+	if (sfs.f_type == OVERLAYFS_SUPER_MAGIC) {
+		step_fail(err, -EINVAL, "use SANDBOX_UPPER", "%s",
+			  cfg->upper_dir);
+		err->hint = "it is on overlayfs, which cannot hold an upper "
+			    "layer; mount a volume there";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int rootfs_scan_host(const struct config *cfg, struct rootfs *fs,
 		     struct step_error *err)
 {
@@ -154,7 +188,33 @@ int rootfs_scan_host(const struct config *cfg, struct rootfs *fs,
 			    "SANDBOX_WORKDIR";
 		return -ENOENT;
 	}
-	return 0;
+	return check_kept_upper(cfg, err);
+}
+
+/* With SANDBOX_UPPER, binds that directory in place of the tmpfs, so that
+ * every write of the command lands there and stays after the run. One
+ * mount, because overlayfs wants the upper and work directories on the
+ * same one. A later run with the same directory continues from it. */
+static int bind_kept_upper(const struct config *cfg, struct rootfs *fs,
+			   struct step_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	char source[64];
+	int r;
+
+	fd = open(cfg->upper_dir,
+		  O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return step_fail(err, -errno, "open", "%s", cfg->upper_dir);
+	/* The descriptor pins the directory checked before. */
+	snprintf(source, sizeof(source), "/proc/self/fd/%d", fd);
+	r = mount_at(source, fs->state, NULL, "bind,nosuid,nodev");
+	if (r < 0) {
+		step_fail(err, r, "bind", "%s on %s", cfg->upper_dir,
+			  fs->state);
+		err->hint = mount_failure_hint(r);
+	}
+	return r;
 }
 
 static int mount_state(const struct config *cfg, struct rootfs *fs,
@@ -169,6 +229,12 @@ static int mount_state(const struct config *cfg, struct rootfs *fs,
 		return step_fail(err, -errno, "create directory", "%s",
 				 fs->state);
 
+	if (cfg->upper_dir[0]) {
+		r = bind_kept_upper(cfg, fs, err);
+		if (r == 0)
+			fs->mounted_state = true;
+		return r;
+	}
 	snprintf(options, sizeof(options), "nosuid,nodev,mode=0755%s%s",
 		 cfg->tmpfs_size[0] ? ",size=" : "", cfg->tmpfs_size);
 	r = mount_at("sandbox-init", fs->state, "tmpfs", options);
@@ -295,13 +361,28 @@ static int mount_layer(const struct config *cfg, struct rootfs *fs, int root_fd,
 static int make_links(const struct config *cfg, struct rootfs *fs, int root_fd,
 		      struct step_error *err)
 {
+	char old[PATH_MAX];
+
 	for (size_t i = 0; i < cfg->n_links; i++) {
 		const struct host_link *link = &cfg->links[i];
+		ssize_t n;
 
-		if (symlinkat(link->target, root_fd, link->name) < 0)
-			return step_fail(err, -errno, "create symlink",
-					 "%s/%s -> %s", fs->root, link->name,
-					 link->target);
+		if (symlinkat(link->target, root_fd, link->name) == 0)
+			continue;
+		/* A kept upper layer (SANDBOX_UPPER) has it from a run
+		 * before. */
+		if (errno == EEXIST) {
+			n = readlinkat(root_fd, link->name, old,
+				       sizeof(old) - 1);
+			if (n >= 0) {
+				old[n] = '\0';
+				if (strcmp(old, link->target) == 0)
+					continue;
+			}
+			errno = EEXIST;
+		}
+		return step_fail(err, -errno, "create symlink", "%s/%s -> %s",
+				 fs->root, link->name, link->target);
 	}
 	return 0;
 }

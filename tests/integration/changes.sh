@@ -200,6 +200,26 @@ check "export into a directory that is not empty says so" err_has "is not empty"
 check "host keeps its files after an export" \
 	[ "$(cat "$data/keep.txt")" = keep -a -f "$data/gone.txt" ]
 
+# A kept upper layer: the writes of one run are there for the next, and
+# only the new ones are reported.
+kept=$SCRATCH/kept
+mkdir -p "$kept"
+run_init SANDBOX_UPPER="$kept" -- sh -c '
+	echo one >kept.txt && echo h >"$HOME/h" && echo t >/tmp/t'
+check "kept upper layer holds the writes" \
+	[ "$STATUS" = 0 -a "$(cat "$kept/upper/workdir/kept.txt")" = one ]
+run_init SANDBOX_UPPER="$kept" SANDBOX_REPORT="$report" -- sh -c '
+	cat kept.txt "$HOME/h" /tmp/t && echo two >>kept.txt'
+check "next run sees the kept writes" out_is "$(printf 'one\nh\nt')"
+check "next run reports only its own changes" \
+	[ "$(json_fields "$report" change path)" = "modified $WORKDIR/kept.txt" ]
+check "kept writes never reach the host" [ ! -e "$WORKDIR/kept.txt" ]
+for bad in "$SCRATCH/missing" "$report"; do
+	run_init SANDBOX_UPPER="$bad" -- true
+	check "bad SANDBOX_UPPER=$bad exits 125" status_is 125
+	check "bad SANDBOX_UPPER=$bad is named in the message" err_has "$bad"
+done
+
 # A uid 0 command shares PID 1's ids: prlimit on PID 1 would let it set a
 # CPU limit that kills PID 1 before the report is written.
 run_init SANDBOX_ALLOW_ROOT=1 CONTAINER_USER=root CONTAINER_UID=0 \
