@@ -323,6 +323,20 @@ case_report_and_events() {
 			"$out/events.jsonl" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
 	expect_eq "report: the host keeps /etc/debian_version" yes \
 		"$([ -e /etc/debian_version ] && echo yes)"
+
+	# A kept upper layer on a volume, then on the container's own root,
+	# which is overlayfs and cannot hold one.
+	mkdir -p "$out/kept"
+	extra_run_args=(-v "$out/kept:/kept" -e SANDBOX_UPPER=/kept)
+	sandbox_as_root sh -c 'echo kept >/tmp/kept.txt'
+	sandbox_as_root cat /tmp/kept.txt
+	expect_eq "upper: a second run sees what the first kept" "0 kept" \
+		"$status $output"
+	extra_run_args=(-e SANDBOX_UPPER=/tmp)
+	sandbox_as_root true
+	extra_run_args=()
+	expect_eq "upper: the container's overlayfs root is rejected" \
+		"125 yes" "$status $(grep -q 'on overlayfs' "$e2e_root/stderr" && echo yes)"
 }
 
 case_exit_status() {
