@@ -24,8 +24,8 @@
  * keeps two descriptors open. */
 #define MAX_DEPTH 256
 
-/* The baseline file is a header, the entries sorted by inode, then the
- * paths they point into. */
+/* The baseline file is a header, the entries sorted by layer and path,
+ * then the paths they point into. */
 struct baseline_header {
 	uint32_t n_entries;
 	uint32_t paths_size;
@@ -379,11 +379,17 @@ static int collect(struct walk *w, const struct change_entry *e)
 	return 0;
 }
 
-static int compare_ino(const void *a, const void *b)
+/* Orders entries by layer, then path: paths, not inode numbers, identify
+ * them, because a disk file system under SANDBOX_UPPER reuses inode
+ * numbers at once. */
+static int compare_place(const void *a, const void *b, void *paths)
 {
 	const struct baseline_entry *x = a, *y = b;
 
-	return x->ino < y->ino ? -1 : x->ino > y->ino;
+	if (x->layer != y->layer)
+		return x->layer < y->layer ? -1 : 1;
+	return strcmp((const char *)paths + x->path,
+		      (const char *)paths + y->path);
 }
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -406,7 +412,8 @@ int changes_save_baseline(const struct change_layers *layers,
 	r = walk_layers(&w, layers);
 	if (r < 0)
 		goto out;
-	qsort(w.entries, w.n_entries, sizeof(*w.entries), compare_ino);
+	qsort_r(w.entries, w.n_entries, sizeof(*w.entries), compare_place,
+		w.paths);
 	state_fd = open_dir(AT_FDCWD, state_dir);
 	if (state_fd < 0) {
 		r = state_fd;
@@ -461,26 +468,50 @@ static int record(struct walk *w, const struct change_entry *e)
 
 /* Compares e with what it was before the command started. Returns false
  * when nothing changed. */
+/* Returns the baseline entry at the current place of the walk, or NULL. */
+static struct baseline_entry *find_place(struct walk *w)
+{
+	const char *rel = layer_relative(w);
+	size_t lo = 0, hi = w->n_entries;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct baseline_entry *b = &w->entries[mid];
+		int c = b->layer != w->layer_index
+				? (b->layer < w->layer_index ? -1 : 1)
+				: strcmp(w->paths + b->path, rel);
+
+		if (c == 0)
+			return &w->entries[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 static bool baseline_check(struct walk *w, struct change_entry *e)
 {
-	const struct baseline_entry key = { .ino = e->st.st_ino };
-	const struct baseline_entry *b;
+	struct baseline_entry *b = find_place(w);
 
-	b = bsearch(&key, w->entries, w->n_entries, sizeof(key), compare_ino);
 	if (!b)
 		return e->kind != CHANGE_NONE;
 	w->seen[b - w->entries] = true;
 	/* A directory's times change with its entries, so only its
 	 * metadata counts. A file's ctime changes with any write or chmod,
 	 * and no process can set it. */
-	if (S_ISDIR(e->st.st_mode)
-		    ? b->mode == e->st.st_mode && b->uid == e->st.st_uid &&
-			      b->gid == e->st.st_gid
-		    : b->ctime_sec == e->st.st_ctim.tv_sec &&
-			      b->ctime_nsec == e->st.st_ctim.tv_nsec)
+	if (b->ino == e->st.st_ino &&
+	    (S_ISDIR(e->st.st_mode)
+		     ? b->mode == e->st.st_mode && b->uid == e->st.st_uid &&
+			       b->gid == e->st.st_gid
+		     : b->ctime_sec == e->st.st_ctim.tv_sec &&
+			       b->ctime_nsec == e->st.st_ctim.tv_nsec))
 		return false;
-	/* It existed before, even where no lower layer says so. */
-	e->kind = CHANGE_MODIFIED;
+	/* It existed before, even where no lower layer says so, and a
+	 * whiteout in its place still means it is gone. */
+	if (e->kind != CHANGE_DELETED)
+		e->kind = CHANGE_MODIFIED;
 	return true;
 }
 

@@ -214,6 +214,12 @@ check "next run sees the kept writes" out_is "$(printf 'one\nh\nt')"
 check "next run reports only its own changes" \
 	[ "$(json_fields "$report" change path)" = "modified $WORKDIR/kept.txt" ]
 check "kept writes never reach the host" [ ! -e "$WORKDIR/kept.txt" ]
+# On a disk file system the new file likely takes the old one's inode.
+run_init SANDBOX_UPPER="$kept" SANDBOX_REPORT="$report" -- sh -c '
+	rm /tmp/t && echo b >/tmp/b'
+check "kept layer: a reused inode is still a new file" \
+	[ "$(json_fields "$report" change path)" = "$(printf '%s\n' \
+		"created /tmp/b" "deleted /tmp/t")" ]
 for bad in "$SCRATCH/missing" "$report"; do
 	run_init SANDBOX_UPPER="$bad" -- true
 	check "bad SANDBOX_UPPER=$bad exits 125" status_is 125
