@@ -200,7 +200,9 @@ int changes_classify(int dirfd, int lower_dirfd, const char *name,
 	in_lower = lower_dirfd >= 0 &&
 		   fstatat(lower_dirfd, name, &lower, AT_SYMLINK_NOFOLLOW) == 0;
 	e->in_lower = in_lower;
-	if (is_whiteout(&e->st)) {
+	/* Only over a lower layer is a 0/0 device a whiteout: in the root
+	 * layer, it is a device that the command made. */
+	if (lower_dirfd >= 0 && is_whiteout(&e->st)) {
 		/* Without a lower entry, a whiteout hides nothing. */
 		if (in_lower)
 			e->kind = CHANGE_DELETED;

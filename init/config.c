@@ -478,9 +478,9 @@ static int parse_entry(struct config *cfg, const char *entry, char *msg,
 	return 1 << (var - variables);
 }
 
-/* Rejects output paths inside sandbox-init's own directory, which is
- * mounted over, and inside the host directories, which are never
- * written. */
+/* Rejects output paths that overlap sandbox-init's own directory, which
+ * is mounted over, that lie inside the host directories, which are never
+ * written, or inside the kept layer, which the command can change. */
 static int check_outputs(const struct config *cfg, char *msg, size_t msg_size)
 {
 	const struct {
@@ -497,16 +497,20 @@ static int check_outputs(const struct config *cfg, char *msg, size_t msg_size)
 
 		if (!value[0])
 			continue;
-		if (fs_path_is_under(value, STATE_DIR))
+		if (fs_path_is_under(value, STATE_DIR) ||
+		    fs_path_is_under(STATE_DIR, value))
 			dir = STATE_DIR;
 		else if (fs_path_is_under(value, cfg->host_dir))
 			dir = cfg->host_dir;
+		else if (i < 3 && cfg->upper_dir[0] &&
+			 fs_path_is_under(value, cfg->upper_dir))
+			dir = cfg->upper_dir;
 		if (!dir)
 			continue;
 		snprintf(msg, msg_size,
-			 "%s=%.*s is inside %s, which sandbox-init mounts or "
-			 "keeps read-only; name a path elsewhere, such as on a "
-			 "volume",
+			 "%s=%.*s overlaps %s, which sandbox-init mounts, "
+			 "keeps read-only or shows to the command; name a "
+			 "path elsewhere, such as on a volume",
 			 outputs[i].name, 256, value, dir);
 		return -EINVAL;
 	}

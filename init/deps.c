@@ -3,6 +3,7 @@
 
 #include "cleanup.h"
 #include "fsutil.h"
+#include "elf/inroot.h"
 #include "elf/resolve.h"
 
 #include <dirent.h>
@@ -62,15 +63,21 @@ static int resolve(const struct deps_request *req, struct elf_result **res)
 	return ret;
 }
 
-static bool matches_identity(int dir_fd, const char *name,
+static bool matches_identity(int root_fd, const char *path,
 			     const struct elf_identity *want)
 {
+	const struct inroot root = { .fd = root_fd };
 	_cleanup_close_ int fd = -1;
+	enum inroot_kind kind;
 	unsigned char h[20];
+	struct stat st;
 	uint16_t machine;
 
-	fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0 || read(fd, h, sizeof(h)) != (ssize_t)sizeof(h))
+	/* Symlinks resolve inside the sandbox root, as the loader will see
+	 * them, and only a regular file is opened. */
+	if (inroot_open_candidate(&root, path, &fd, &kind, &st) < 0 ||
+	    kind != INROOT_REGULAR || fd < 0 ||
+	    read(fd, h, sizeof(h)) != (ssize_t)sizeof(h))
 		return false;
 	if (memcmp(h, ELFMAG, SELFMAG) != 0 || h[EI_CLASS] != want->class ||
 	    h[EI_DATA] != want->data)
@@ -105,11 +112,11 @@ static bool search_dir(struct search *s, int dir_fd, const char *path,
 
 	if (s->dirs_seen++ >= MAX_SEARCH_DIRS)
 		return false;
-	if (faccessat(dir_fd, s->name, F_OK, 0) == 0 &&
-	    matches_identity(dir_fd, s->name, &s->want)) {
-		snprintf(s->found, sizeof(s->found), "%s/%s", path, s->name);
+	snprintf(s->found, sizeof(s->found), "%s/%s", path, s->name);
+	if (faccessat(dir_fd, s->name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    matches_identity(s->root_fd, s->found, &s->want))
 		return true;
-	}
+	s->found[0] = '\0';
 	if (depth >= MAX_SEARCH_DEPTH)
 		return false;
 	dir = fdopendir(dup(dir_fd));

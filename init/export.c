@@ -13,11 +13,15 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <sys/fsuid.h>
 #include <unistd.h>
 
 #define TAR_BLOCK 512
@@ -43,7 +47,7 @@ int export_open(const char *path, bool *tar)
 		fd = open(path,
 			  O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 				  O_NONBLOCK | O_CLOEXEC,
-			  0644);
+			  0600);
 		struct stat st;
 
 		if (fd < 0 || fcntl(fd, F_SETFL, 0) < 0 || fstat(fd, &st) < 0) {
@@ -229,6 +233,14 @@ static int tar_header(struct export *e, const char *name, const struct stat *st,
 		snprintf(bytes, sizeof(bytes), "%llu", size);
 		len += pax_record(pax + len, sizeof(pax) - len, "size", bytes);
 	}
+	if (st->st_mtim.tv_sec < 0 ||
+	    !put_octal(field, 12, (unsigned long long)st->st_mtim.tv_sec)) {
+		char mtime[32];
+
+		snprintf(mtime, sizeof(mtime), "%lld",
+			 (long long)st->st_mtim.tv_sec);
+		len += pax_record(pax + len, sizeof(pax) - len, "mtime", mtime);
+	}
 	if (len >= sizeof(pax))
 		return -ENAMETOOLONG;
 	if (len > 0 &&
@@ -240,9 +252,23 @@ static int tar_header(struct export *e, const char *name, const struct stat *st,
 
 /* --- one entry ------------------------------------------------------------- */
 
-/* Copies the data of the open file src to the output: into the tar, or
- * into the new file dst. */
-static int copy_data(struct export *e, int src, int dst, off_t size)
+/* Reads as the command's user, so the export holds nothing that the
+ * command could not read itself: a non-zero fsuid leaves the DAC
+ * capabilities out of the effective set. */
+static void as_user(const struct export *e)
+{
+	setfsgid(e->gid);
+	setfsuid(e->uid);
+}
+
+static void as_root(void)
+{
+	setfsuid(0);
+	setfsgid(0);
+}
+
+/* Writes the data of the open file src, of size bytes, to the tar. */
+static int copy_to_tar(struct export *e, int src, off_t size)
 {
 	char buf[64 * 1024];
 	off_t done = 0;
@@ -256,9 +282,48 @@ static int copy_data(struct export *e, int src, int dst, off_t size)
 			break;
 		if (n > size - done)
 			n = size - done;
-		if (dst >= 0) {
+		if (write_all(e, buf, (size_t)n) < 0)
+			return e->error;
+		done += n;
+	}
+	/* A file that shrank since its stat: the header promised size
+	 * bytes, so the rest is zeros. */
+	memset(buf, 0, sizeof(buf));
+	while (done < size) {
+		size_t n = (size_t)(size - done);
+
+		if (n > sizeof(buf))
+			n = sizeof(buf);
+		if (write_all(e, buf, n) < 0)
+			return e->error;
+		done += (off_t)n;
+	}
+	return 0;
+}
+
+/* Copies src to dst, keeping the holes of a sparse file. */
+static int copy_to_file(int src, int dst, off_t size)
+{
+	char buf[64 * 1024];
+	off_t data = 0, hole;
+
+	while ((data = lseek(src, data, SEEK_DATA)) >= 0 && data < size) {
+		hole = lseek(src, data, SEEK_HOLE);
+		if (hole < 0 || hole > size)
+			hole = size;
+		while (data < hole) {
+			size_t want = (size_t)(hole - data) < sizeof(buf)
+					      ? (size_t)(hole - data)
+					      : sizeof(buf);
+			ssize_t n = pread(src, buf, want, data);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return n < 0 ? -errno : 0;
 			for (ssize_t w = 0; w < n;) {
-				ssize_t m = write(dst, buf + w, n - w);
+				ssize_t m = pwrite(dst, buf + w,
+						   (size_t)(n - w), data + w);
 
 				if (m < 0 && errno == EINTR)
 					continue;
@@ -266,25 +331,12 @@ static int copy_data(struct export *e, int src, int dst, off_t size)
 					return -errno;
 				w += m;
 			}
-		} else if (write_all(e, buf, n) < 0) {
-			return e->error;
+			data += n;
 		}
-		done += n;
 	}
-	/* A file that shrank since its stat: the tar header promised size
-	 * bytes, so the rest is zeros. */
-	while (dst < 0 && done < size) {
-		size_t n = (size_t)(size - done);
-
-		if (n > sizeof(buf))
-			n = sizeof(buf);
-
-		memset(buf, 0, n);
-		if (write_all(e, buf, n) < 0)
-			return e->error;
-		done += n;
-	}
-	return 0;
+	if (data < 0 && errno != ENXIO)
+		return -errno;
+	return ftruncate(dst, size) < 0 ? -errno : 0;
 }
 
 /* Opens (for a directory export) the parent of rel in the output,
@@ -303,6 +355,48 @@ static int output_parent(struct export *e, const char *rel, const char **name)
 	return fs_make_path(e->out_fd, dir, 0755, e->owner_uid, e->owner_gid);
 }
 
+/* Returns the first exported path of the file st when it has several
+ * links and one of them was exported already, else records rel and
+ * returns NULL. */
+static const char *first_link(struct export *e, const struct stat *st,
+			      const char *rel)
+{
+	size_t i;
+
+	if (st->st_nlink < 2 || !S_ISREG(st->st_mode))
+		return NULL;
+	if (2 * (e->n_links + 1) > e->cap_links) {
+		size_t cap = e->cap_links ? 2 * e->cap_links : 64;
+		struct export_link *p = calloc(cap, sizeof(*p));
+
+		if (!p)
+			return NULL;
+		for (i = 0; i < e->cap_links; i++) {
+			size_t j = e->links[i].ino % cap;
+
+			if (!e->links[i].path)
+				continue;
+			while (p[j].path)
+				j = (j + 1) % cap;
+			p[j] = e->links[i];
+		}
+		free(e->links);
+		e->links = p;
+		e->cap_links = cap;
+	}
+	for (i = st->st_ino % e->cap_links; e->links[i].path;
+	     i = (i + 1) % e->cap_links)
+		if (e->links[i].ino == st->st_ino &&
+		    e->links[i].dev == st->st_dev)
+			return e->links[i].path;
+	e->links[i].path = strdup(rel);
+	e->links[i].ino = st->st_ino;
+	e->links[i].dev = st->st_dev;
+	if (e->links[i].path)
+		e->n_links++;
+	return NULL;
+}
+
 /* Writes one entry: rel is its path in the output, st its metadata, src
  * an open descriptor of a regular file, link the target of a symlink. */
 static int put_entry(struct export *e, const char *rel, const struct stat *st,
@@ -311,8 +405,8 @@ static int put_entry(struct export *e, const char *rel, const struct stat *st,
 	_cleanup_close_ int parent = -1, dst = -1;
 	mode_t mode = st->st_mode & EXPORT_MODE_MASK;
 	const struct timespec times[2] = { st->st_mtim, st->st_mtim };
+	const char *name, *other = first_link(e, st, rel);
 	char dirname[PATH_MAX];
-	const char *name;
 	int r;
 
 	if (e->tar) {
@@ -324,15 +418,33 @@ static int put_entry(struct export *e, const char *rel, const struct stat *st,
 			return tar_header(e, rel, st, '2', link, 0);
 		if (S_ISFIFO(st->st_mode))
 			return tar_header(e, rel, st, '6', NULL, 0);
-		r = tar_header(e, rel, st, '0', NULL, st->st_size);
+		if (other)
+			return tar_header(e, rel, st, '1', other, 0);
+		/* Without holes in the archive, a sparse file of 1 TB would
+		 * take 1 TB. */
+		if (st->st_size > (off_t)st->st_blocks * 512 + (1 << 20))
+			return -EFBIG;
+		r = tar_header(e, rel, st, '0', NULL,
+			       (unsigned long long)st->st_size);
 		if (r == 0 && src >= 0)
-			r = copy_data(e, src, -1, st->st_size);
-		return r == 0 ? tar_pad(e, st->st_size) : r;
+			r = copy_to_tar(e, src, st->st_size);
+		return r == 0 ? tar_pad(e, (unsigned long long)st->st_size) : r;
 	}
 
 	parent = output_parent(e, rel, &name);
 	if (parent < 0)
 		return parent;
+	if (other) {
+		_cleanup_close_ int first_parent = -1;
+		const char *first_name;
+
+		first_parent = output_parent(e, other, &first_name);
+		if (first_parent < 0)
+			return first_parent;
+		return linkat(first_parent, first_name, parent, name, 0) < 0
+			       ? -errno
+			       : 0;
+	}
 	if (S_ISDIR(st->st_mode))
 		r = fs_make_dir(parent, name, mode, st->st_uid, st->st_gid);
 	else if (S_ISLNK(st->st_mode))
@@ -345,8 +457,12 @@ static int put_entry(struct export *e, const char *rel, const struct stat *st,
 				     O_CLOEXEC,
 			     0600);
 		r = dst < 0 ? -errno : 0;
-		if (r == 0 && src >= 0)
-			r = copy_data(e, src, dst, st->st_size);
+		if (r == 0 && src >= 0) {
+			r = copy_to_file(src, dst, st->st_size);
+			/* No half-written file stays behind. */
+			if (r < 0)
+				unlinkat(parent, name, 0);
+		}
 	}
 	if (r < 0)
 		return r;
@@ -358,6 +474,13 @@ static int put_entry(struct export *e, const char *rel, const struct stat *st,
 	return 0;
 }
 
+/* Returns true for a name that marks a deletion in a layer: exported as
+ * it is, it would delete a file where the layer is applied. */
+static bool is_marker_name(const char *name)
+{
+	return strncmp(name, ".wh.", 4) == 0;
+}
+
 /* Exports the entry name of the sandbox directory dirfd, at rel. */
 static int export_entry(struct export *e, int dirfd, const char *name,
 			const char *rel, const struct stat *st)
@@ -366,9 +489,13 @@ static int export_entry(struct export *e, int dirfd, const char *name,
 	char link[PATH_MAX];
 	ssize_t n;
 
+	if (is_marker_name(name))
+		return -EINVAL;
 	if (S_ISREG(st->st_mode)) {
+		as_user(e);
 		src = openat(dirfd, name,
 			     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		as_root();
 		if (src < 0)
 			return -errno;
 		return put_entry(e, rel, st, src, NULL);
@@ -392,22 +519,66 @@ static void skip(struct export *e, const char *path, int r)
 	if (e->skipped++ >= 5)
 		return;
 	json_quote(quoted, sizeof(quoted), path);
-	log_warning("cannot export %s: %s; leaving it out", quoted,
-		    strerror(-r));
+	if (r == -EINVAL)
+		log_warning("cannot export %s: names starting with .wh. mark "
+			    "deletions in a layer; leaving it out",
+			    quoted);
+	else if (r == -EFBIG)
+		log_warning("cannot export %s: a sparse file is written in "
+			    "full to a tar; leaving it out, export to a "
+			    "directory to keep it",
+			    quoted);
+	else
+		log_warning("cannot export %s: %s; leaving it out", quoted,
+			    strerror(-r));
 }
 
-/* Copies the merged directory dirfd, at rel, with everything below it. */
+/* Opens the directory name below dirfd as the command's user. */
+static int open_child(const struct export *e, int dirfd, const char *name)
+{
+	int fd;
+
+	as_user(e);
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	as_root();
+	return fd < 0 ? -errno : fd;
+}
+
+/* Returns the id of the mount that name below dirfd is on, or 0. Unlike
+ * st_dev, which overlayfs takes from the layer a file comes from, it tells
+ * a mount point apart. */
+static uint64_t mount_id(int dirfd, const char *name)
+{
+	struct statx stx;
+
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH,
+		  STATX_MNT_ID, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
+/* Copies the merged directory dirfd, at rel, with everything below it
+ * on the same mount: a mount inside it, such as the working directory's
+ * overlay, is not part of the change. */
 static int export_tree(struct export *e, int dirfd, char *rel, int depth)
 {
 	struct dirent **names = NULL;
 	size_t len = strlen(rel);
+	uint64_t dir_mount;
 	int n, r;
 
 	if (depth > MAX_DEPTH) {
-		skip(e, rel, -ELOOP);
+		skip(e, rel, -ENAMETOOLONG);
 		return 0;
 	}
+	dir_mount = mount_id(dirfd, "");
+	if (!dir_mount)
+		return -EOPNOTSUPP;
+	as_user(e);
 	n = scandirat(dirfd, ".", &names, NULL, alphasort);
+	as_root();
 	if (n < 0)
 		return -errno;
 	for (int i = 0; i < n && !e->error; i++) {
@@ -422,19 +593,23 @@ static int export_tree(struct export *e, int dirfd, char *rel, int depth)
 			skip(e, rel, -ENAMETOOLONG);
 			continue;
 		}
-		r = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0
-			    ? -errno
-			    : export_entry(e, dirfd, name, rel, &st);
+		r = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno
+								       : 0;
+		if (r == 0 && mount_id(dirfd, name) != dir_mount) {
+			rel[len] = '\0';
+			continue;
+		}
+		if (r == 0)
+			r = export_entry(e, dirfd, name, rel, &st);
 		if (r < 0) {
 			skip(e, rel, r);
 		} else if (S_ISDIR(st.st_mode)) {
-			_cleanup_close_ int child =
-				openat(dirfd, name,
-				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-					       O_CLOEXEC);
+			_cleanup_close_ int child = open_child(e, dirfd, name);
 
 			if (child >= 0)
 				export_tree(e, child, rel, depth + 1);
+			else
+				skip(e, rel, child);
 		}
 		rel[len] = '\0';
 	}
@@ -452,17 +627,25 @@ static int whiteout(struct export *e, const char *rel, const char *wh_name)
 		.st_mode = S_IFREG | 0644,
 		.st_uid = e->owner_uid,
 		.st_gid = e->owner_gid,
+		.st_nlink = 1,
 	};
+	int n;
 
 	clock_gettime(CLOCK_REALTIME, &st.st_mtim);
-
 	if (wh_name)
-		snprintf(path, sizeof(path), "%s/%s", rel, wh_name);
-	else if (snprintf(path, sizeof(path), "%.*s.wh.%s",
-			  slash ? (int)(slash - rel + 1) : 0, rel,
-			  slash ? slash + 1 : rel) >= (int)sizeof(path))
+		n = snprintf(path, sizeof(path), "%s/%s", rel, wh_name);
+	else
+		n = snprintf(path, sizeof(path), "%.*s.wh.%s",
+			     slash ? (int)(slash - rel + 1) : 0, rel,
+			     slash ? slash + 1 : rel);
+	if (n < 0 || n >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	return put_entry(e, path, &st, -1, NULL);
+}
+
+static void cover(struct export *e, const char *path)
+{
+	snprintf(e->covered, sizeof(e->covered), "%s", path);
 }
 
 static int on_change(struct change_sink *sink, const char *path,
@@ -479,22 +662,27 @@ static int on_change(struct change_sink *sink, const char *path,
 
 	if (e->error)
 		return 0;
-	/* Inside a directory that was copied whole already. */
+	/* Inside a directory that was copied whole, or deleted, already. */
 	if (covered && strncmp(path, e->covered, covered) == 0 &&
 	    path[covered] == '/')
 		return 0;
 	e->covered[0] = '\0';
 	snprintf(rel, sizeof(rel), "%s", path + 1);
 
-	if (c->kind == CHANGE_DELETED) {
-		r = whiteout(e, rel, NULL);
-		goto out;
-	}
+	/* A parent that is now a symlink or gone needs no whiteout below
+	 * it, and a whiteout there could land outside when unpacked. */
 	r = dirfd = open_parent(e, path, &name);
-	if (r < 0 || (r = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW)) < 0) {
-		r = r < 0 ? r : -errno;
+	if (r < 0 && c->kind == CHANGE_DELETED)
+		return 0;
+	if (r >= 0 && c->kind == CHANGE_DELETED) {
+		r = whiteout(e, rel, NULL);
+		cover(e, path);
 		goto out;
 	}
+	if (r >= 0 && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		r = -errno;
+	if (r < 0)
+		goto out;
 	r = export_entry(e, dirfd, name, rel, &st);
 	if (r < 0 || !S_ISDIR(st.st_mode) || c->kind != CHANGE_CREATED)
 		goto out;
@@ -502,11 +690,10 @@ static int on_change(struct change_sink *sink, const char *path,
 	 * renamed directory brings from the host. */
 	if (c->in_lower)
 		r = whiteout(e, rel, ".wh..wh..opq");
-	child = openat(dirfd, name,
-		       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	child = open_child(e, dirfd, name);
 	if (r == 0 && child >= 0) {
 		r = export_tree(e, child, rel, 0);
-		snprintf(e->covered, sizeof(e->covered), "%s", path);
+		cover(e, path);
 	}
 out:
 	if (r < 0 && !e->error)
@@ -514,7 +701,8 @@ out:
 	return 0;
 }
 
-int export_begin(struct export *e, int out_fd, bool tar, const char *state_dir)
+int export_begin(struct export *e, int out_fd, bool tar, const char *state_dir,
+		 uid_t uid, gid_t gid)
 {
 	char root[PATH_MAX];
 	struct stat st;
@@ -523,7 +711,13 @@ int export_begin(struct export *e, int out_fd, bool tar, const char *state_dir)
 		.sink = { .change = on_change },
 		.out_fd = out_fd,
 		.tar = tar,
+		.uid = uid,
+		.gid = gid,
 	};
+	/* PID 1's own supplementary groups must not open files for the
+	 * command's export. */
+	if (setgroups(0, NULL) < 0)
+		return -errno;
 	/* Directories and whiteouts that the export adds belong to whoever
 	 * owns the export, so that they can remove them. */
 	if (fstat(out_fd, &st) < 0)
@@ -543,6 +737,9 @@ int export_finish(struct export *e)
 		write_all(e, trailer, sizeof(trailer));
 	if (e->root_fd >= 0)
 		close(e->root_fd);
+	for (size_t i = 0; i < e->cap_links; i++)
+		free(e->links[i].path);
+	free(e->links);
 	if (close(e->out_fd) < 0 && !e->error)
 		e->error = -errno;
 	if (e->skipped > 5)

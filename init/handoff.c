@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,11 +42,11 @@ int handoff_open(void)
 int handoff_exec(int exe_fd, const struct supervision *s)
 {
 	char pid[32], timeout[32], state[96], mounted[32], created[32],
-		debug[16], report[32], export[32], export_tar[32],
-		host[PATH_MAX + 16], workdir[PATH_MAX + 16];
+		debug[16], report[32], export[32], export_tar[32], uid[32],
+		gid[32], host[PATH_MAX + 16], workdir[PATH_MAX + 16];
 	char *argv[] = {
-		"sandbox-init", pid,     timeout, state,  mounted,
-		created,        debug,   report,  export, export_tar,
+		"sandbox-init", pid,     timeout, state,      mounted, created,
+		debug,          report,  export,  export_tar, uid,     gid,
 		host,           workdir, NULL,
 	};
 
@@ -62,6 +63,8 @@ int handoff_exec(int exe_fd, const struct supervision *s)
 	snprintf(export, sizeof(export), "--export-fd=%d", s->export_fd);
 	snprintf(export_tar, sizeof(export_tar), "--export-tar=%d",
 		 s->export_tar);
+	snprintf(uid, sizeof(uid), "--uid=%u", (unsigned)s->uid);
+	snprintf(gid, sizeof(gid), "--gid=%u", (unsigned)s->gid);
 	snprintf(host, sizeof(host), "--host-dir=%s", s->host_dir);
 	snprintf(workdir, sizeof(workdir), "--workdir=%s", s->workdir);
 	/* These descriptors are close-on-exec for the command's sake. */
@@ -111,11 +114,11 @@ static int parse_fd(const char *s, int *fd)
 
 int handoff_parse(int argc, char **argv, struct supervision *s, bool *debug)
 {
-	unsigned long pid, timeout, mounted, created, dbg, tar;
+	unsigned long pid, timeout, mounted, created, dbg, tar, uid, gid;
 	const char *state, *host, *workdir;
 	int report, export;
 
-	if (argc != 12 ||
+	if (argc != 14 ||
 	    parse_number(option_value(argv[1], "command-pid"), INT_MAX, &pid) ||
 	    parse_number(option_value(argv[2], "stop-timeout"), 86400,
 			 &timeout) ||
@@ -128,14 +131,18 @@ int handoff_parse(int argc, char **argv, struct supervision *s, bool *debug)
 	    parse_fd(option_value(argv[7], "report-fd"), &report) ||
 	    parse_fd(option_value(argv[8], "export-fd"), &export) ||
 	    parse_number(option_value(argv[9], "export-tar"), 1, &tar) ||
-	    !(host = option_value(argv[10], "host-dir")) ||
+	    parse_number(option_value(argv[10], "uid"), UINT32_MAX - 1, &uid) ||
+	    parse_number(option_value(argv[11], "gid"), UINT32_MAX - 1, &gid) ||
+	    !(host = option_value(argv[12], "host-dir")) ||
 	    strlen(host) >= sizeof(s->host_dir) ||
-	    !(workdir = option_value(argv[11], "workdir")) ||
+	    !(workdir = option_value(argv[13], "workdir")) ||
 	    strlen(workdir) >= sizeof(s->workdir))
 		return -EINVAL;
 	s->report_fd = report;
 	s->export_fd = export;
 	s->export_tar = tar;
+	s->uid = (uid_t)uid;
+	s->gid = (gid_t)gid;
 	strcpy(s->host_dir, host);
 	strcpy(s->workdir, workdir);
 	s->command = (pid_t)pid;

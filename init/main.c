@@ -329,6 +329,8 @@ static int supervise_command(int supervisor_fd, const struct rootfs *fs,
 		.report_fd = out->report_fd,
 		.export_fd = out->export_fd,
 		.export_tar = out->export_tar,
+		.uid = cfg->uid,
+		.gid = cfg->gid,
 	};
 	int r;
 

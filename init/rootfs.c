@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -111,35 +112,83 @@ static int add_layer(const struct config *cfg, struct rootfs *fs, int host_fd,
 	return 0;
 }
 
-/* Checks SANDBOX_UPPER before anything is mounted: a writable directory
- * on a file system that can hold an overlay's upper layer. */
-static int check_kept_upper(const struct config *cfg, struct step_error *err)
+/* The file that marks a directory as a kept layer, and names the working
+ * directory whose layer it holds. */
+#define KEPT_MARKER "sandbox-init-layer"
+
+static int kept_fail(struct step_error *err, int r, const struct config *cfg,
+		     const char *hint)
 {
+	step_fail(err, r, "use SANDBOX_UPPER", "%s", cfg->upper_dir);
+	err->hint = hint;
+	return r;
+}
+
+/* Returns true when the directory fd has no entry. */
+static bool is_empty_dir(int fd)
+{
+	struct dirent *de;
+	bool empty = true;
+	DIR *dir = fdopendir(dup(fd));
+
+	if (!dir)
+		return false;
+	while (empty && (de = readdir(dir)))
+		empty = strcmp(de->d_name, ".") == 0 ||
+			strcmp(de->d_name, "..") == 0;
+	closedir(dir);
+	return empty;
+}
+
+/* Checks SANDBOX_UPPER before anything is mounted: a writable directory
+ * on a file system that can hold an overlay's upper layer, either empty or
+ * kept by an earlier run from the same working directory, and used by no
+ * other run. The lock lasts as long as PID 1, across its handoff. */
+static int check_kept_upper(const struct config *cfg, struct rootfs *fs,
+			    struct step_error *err)
+{
+	_cleanup_free_ char *marker = NULL;
 	_cleanup_close_ int fd = -1;
+	char expected[PATH_MAX + 16];
 	struct statfs sfs;
+	size_t len;
+	int r;
 
 	if (!cfg->upper_dir[0])
 		return 0;
-	fd = open(cfg->upper_dir,
-		  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* Not close-on-exec: the lean supervisor keeps the lock. */
+	fd = open(cfg->upper_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 	if (fd < 0 || fstatfs(fd, &sfs) < 0 ||
-	    faccessat(fd, ".", W_OK, AT_EACCESS) < 0) {
-		int r = -errno;
-
-		step_fail(err, r, "use SANDBOX_UPPER", "%s", cfg->upper_dir);
-		err->hint = "name an existing, writable directory, such as a "
-			    "volume";
-		return r;
-	}
+	    faccessat(fd, ".", W_OK, AT_EACCESS) < 0)
+		return kept_fail(err, -errno, cfg,
+				 "name an existing, writable directory, such "
+				 "as a volume");
 	/* The kernel rejects an upper layer on overlayfs, such as the
 	 * container's own root. */
-	if (sfs.f_type == OVERLAYFS_SUPER_MAGIC) {
-		step_fail(err, -EINVAL, "use SANDBOX_UPPER", "%s",
-			  cfg->upper_dir);
-		err->hint = "it is on overlayfs, which cannot hold an upper "
-			    "layer; mount a volume there";
-		return -EINVAL;
-	}
+	if (sfs.f_type == OVERLAYFS_SUPER_MAGIC)
+		return kept_fail(err, -EINVAL, cfg,
+				 "it is on overlayfs, which cannot hold an "
+				 "upper layer; mount a volume there");
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return kept_fail(err, -errno, cfg,
+				 "another sandbox uses it; give each running "
+				 "sandbox its own directory");
+	snprintf(expected, sizeof(expected), "workdir=%s\n", cfg->workdir);
+	r = fs_read_file(fd, KEPT_MARKER, sizeof(expected), &marker, &len);
+	if (r == -ENOENT && !is_empty_dir(fd))
+		return kept_fail(err, -ENOTEMPTY, cfg,
+				 "it holds files but no layer of sandbox-init; "
+				 "name an empty directory");
+	if (r < 0 && r != -ENOENT)
+		return kept_fail(err, r, cfg,
+				 "its layer marker cannot be read; name an "
+				 "empty directory");
+	if (r == 0 && strcmp(marker, expected) != 0)
+		return kept_fail(err, -EINVAL, cfg,
+				 "it holds the layer of another working "
+				 "directory; run from there, or name an empty "
+				 "directory");
+	fs->kept_lock_fd = TAKE_FD(fd);
 	return 0;
 }
 
@@ -151,6 +200,7 @@ int rootfs_scan_host(const struct config *cfg, struct rootfs *fs,
 	int r = 0;
 
 	memset(fs, 0, sizeof(*fs));
+	fs->kept_lock_fd = -1;
 	if (!overlay_path_is_safe(cfg->host_dir)) {
 		step_fail(err, -EINVAL, "use host directory", "%s",
 			  cfg->host_dir);
@@ -188,7 +238,7 @@ int rootfs_scan_host(const struct config *cfg, struct rootfs *fs,
 			    "SANDBOX_WORKDIR";
 		return -ENOENT;
 	}
-	return check_kept_upper(cfg, err);
+	return check_kept_upper(cfg, fs, err);
 }
 
 /* With SANDBOX_UPPER, binds that directory in place of the tmpfs, so that
@@ -199,9 +249,15 @@ static int bind_kept_upper(const struct config *cfg, struct rootfs *fs,
 			   struct step_error *err)
 {
 	_cleanup_close_ int fd = -1;
-	char source[64];
+	char source[64], marker[PATH_MAX + 16];
 	int r;
 
+	snprintf(marker, sizeof(marker), "workdir=%s\n", cfg->workdir);
+	r = fs_write_file(fs->kept_lock_fd, KEPT_MARKER, marker, strlen(marker),
+			  0644);
+	if (r < 0)
+		return step_fail(err, r, "write", "%s/%s", cfg->upper_dir,
+				 KEPT_MARKER);
 	fd = open(cfg->upper_dir,
 		  O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
@@ -609,6 +665,11 @@ int rootfs_make_home(struct rootfs *fs, const char *home, uid_t uid, gid_t gid,
 	parent_fd = fs_make_path(root_fd, parent + 1, 0755, 0, 0);
 	r = parent_fd < 0 ? parent_fd
 			  : fs_make_dir(parent_fd, name, 0755, uid, gid);
+	/* A kept layer (SANDBOX_UPPER) may hold it from a run as another
+	 * user. */
+	if (r == 0 &&
+	    fchownat(parent_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		r = -errno;
 	if (r < 0)
 		return step_fail(err, r, "create home directory", "%s", home);
 	return 0;

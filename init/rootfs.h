@@ -19,6 +19,7 @@ struct rootfs {
 	bool has_workdir;
 	bool created_state_dir;
 	bool mounted_state;
+	int kept_lock_fd; /* SANDBOX_UPPER, locked for the run, or -1 */
 };
 
 /* Checks the host directories under cfg->host_dir and records them in fs.

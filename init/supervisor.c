@@ -191,7 +191,8 @@ static void report_changes(const struct supervision *s)
 	if (!s->mounted_state)
 		return;
 	if (s->export_fd >= 0) {
-		r = export_begin(&e, s->export_fd, s->export_tar, s->state_dir);
+		r = export_begin(&e, s->export_fd, s->export_tar, s->state_dir,
+				 s->uid, s->gid);
 		if (r < 0)
 			log_error("failed to export the changes: %s",
 				  strerror(-r));

@@ -17,6 +17,8 @@ struct supervision {
 	int report_fd; /* SANDBOX_REPORT, or -1 */
 	int export_fd; /* SANDBOX_EXPORT, or -1 */
 	bool export_tar;
+	uid_t uid; /* the command's user, for reading what is exported */
+	gid_t gid;
 	char host_dir[PATH_MAX];
 	char workdir[PATH_MAX];
 };

@@ -79,6 +79,9 @@ check "rename from a long name is reported" \
 
 # Directory metadata, and entries of sandbox-init's own that a uid 0
 # command removes.
+run_init SANDBOX_REPORT="$report" -- mknod /tmp/device c 0 0
+check "a 0/0 device made in /tmp is reported" \
+	[ "$(json_fields "$report" change type path)" = "created other /tmp/device" ]
 run_init SANDBOX_REPORT="$report" -- chmod 700 "/home/$TEST_USER"
 check "mode change of the home directory is reported" \
 	[ "$(json_fields "$report" change type path)" = "modified dir /home/$TEST_USER" ]
@@ -197,6 +200,36 @@ check "export to a tar keeps a 150-character name" \
 run_init SANDBOX_EXPORT="$SCRATCH/export" -- true
 check "export into a directory that is not empty exits 125" status_is 125
 check "export into a directory that is not empty says so" err_has "is not empty"
+# What the command cannot read stays out of the export, and so do names
+# that would act as deletions, while links and holes are kept.
+rm -rf "$SCRATCH/export" "$SCRATCH/export.tar"
+mkdir -p "$SCRATCH/export" "$data/private"
+echo secret >"$data/private/secret.txt"
+chmod 600 "$data/private/secret.txt"
+chown "$TEST_UID:$TEST_GID" "$data/private" "$SCRATCH/export"
+chown 0:0 "$data/private/secret.txt"
+hidden_and_linked='
+	mv /opt/data/private/secret.txt /opt/data/private/leaked.txt
+	touch /tmp/.wh.keep.txt
+	echo x >/tmp/first && ln /tmp/first /tmp/second
+	truncate -s 1G /tmp/sparse'
+run_init SANDBOX_EXPORT="$SCRATCH/export" -- sh -c "$hidden_and_linked"
+check "export leaves out files the command cannot read" \
+	[ ! -e "$SCRATCH/export/opt/data/private/leaked.txt" ]
+check "export leaves out names that mark deletions" \
+	[ ! -e "$SCRATCH/export/tmp/.wh.keep.txt" ]
+check "export keeps hard links as links" \
+	[ "$(stat -c %i "$SCRATCH/export/tmp/first")" = "$(stat -c %i "$SCRATCH/export/tmp/second")" ]
+check "export keeps a sparse file sparse" \
+	[ "$(stat -c %s "$SCRATCH/export/tmp/sparse")" = 1073741824 -a \
+	"$(du -k "$SCRATCH/export/tmp/sparse" | cut -f1)" -lt 1024 ]
+run_init SANDBOX_EXPORT="$SCRATCH/export.tar" -- sh -c "$hidden_and_linked"
+check "export to a tar writes a hard link as a link" \
+	sh -c 'tar -tvf "$1" | grep -q "tmp/second link to tmp/first"' sh "$SCRATCH/export.tar"
+check "export to a tar leaves out a sparse file, with a warning" \
+	[ "$(tar -tf "$SCRATCH/export.tar" | grep -c sparse)" = 0 ] && err_has "sparse file"
+check "export to a tar is readable by its owner only" \
+	[ "$(stat -c %a "$SCRATCH/export.tar")" = 600 ]
 check "host keeps its files after an export" \
 	[ "$(cat "$data/keep.txt")" = keep -a -f "$data/gone.txt" ]
 
@@ -220,6 +253,23 @@ run_init SANDBOX_UPPER="$kept" SANDBOX_REPORT="$report" -- sh -c '
 check "kept layer: a reused inode is still a new file" \
 	[ "$(json_fields "$report" change path)" = "$(printf '%s\n' \
 		"created /tmp/b" "deleted /tmp/t")" ]
+# Two runs at once on one kept layer would mount the same upper
+# directories twice.
+RUN_NAME=first run_init SANDBOX_UPPER="$kept" -- sh -c 'echo ready; sleep 3' &
+first=$!
+until grep -q ready "$SCRATCH/first.out" 2>/dev/null; do sleep 0.05; done
+run_init SANDBOX_UPPER="$kept" -- true
+check "a kept layer in use by another run is refused" status_is 125
+check "a kept layer in use is named as such" err_has "another sandbox uses it"
+wait "$first"
+BIND_WORKDIR=$SCRATCH/opt run_init SANDBOX_UPPER="$kept" -- true
+check "a kept layer of another working directory is refused" status_is 125
+mkdir -p "$SCRATCH/unrelated"
+echo mine >"$SCRATCH/unrelated/notes"
+run_init SANDBOX_UPPER="$SCRATCH/unrelated" -- true
+check "a directory with other files is not used as a kept layer" status_is 125
+check "the other files stay as they were" \
+	[ "$(ls -A "$SCRATCH/unrelated")" = notes ]
 for bad in "$SCRATCH/missing" "$report"; do
 	run_init SANDBOX_UPPER="$bad" -- true
 	check "bad SANDBOX_UPPER=$bad exits 125" status_is 125

@@ -61,6 +61,8 @@ done
 #   RUN_TIMEOUT: seconds before the run counts as hung (status 124)
 #   TERMINAL_INPUT: run on a pseudo-terminal, typing these --type options
 #   BIND_WORKDIR: the working directory, instead of $WORKDIR
+#   RUN_NAME: names $OUT and $ERR, so that runs in the background keep
+#     their own
 run_init() {
 	local env=()
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
@@ -68,8 +70,8 @@ run_init() {
 		shift
 	done
 	shift
-	OUT=$SCRATCH/out
-	ERR=$SCRATCH/err
+	OUT=$SCRATCH/${RUN_NAME:-run}.out
+	ERR=$SCRATCH/${RUN_NAME:-run}.err
 	local terminal=()
 	if [ -n "${TERMINAL_INPUT+set}" ]; then
 		# shellcheck disable=SC2206 # TERMINAL_INPUT is a word list
