@@ -324,6 +324,14 @@ case_report_and_events() {
 	expect_eq "report: the host keeps /etc/debian_version" yes \
 		"$([ -e /etc/debian_version ] && echo yes)"
 
+	# The changes themselves, into a directory on a volume.
+	mkdir -p "$out/export"
+	extra_run_args=(-v "$out:/out" -e SANDBOX_EXPORT=/out/export)
+	sandbox_as_root sh -c 'mkdir /tmp/made-dir && echo x >/tmp/made-dir/f'
+	extra_run_args=()
+	expect_eq "export: SANDBOX_EXPORT receives the new files" "0 x" \
+		"$status $(cat "$out/export/tmp/made-dir/f" 2>&1)"
+
 	# A kept upper layer on a volume, then on the container's own root,
 	# which is overlayfs and cannot hold one.
 	mkdir -p "$out/kept"
