@@ -3,12 +3,15 @@
 
 #include "cleanup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 const char *fs_check_path(const char *path)
@@ -169,14 +172,64 @@ int fs_write_file(int dirfd, const char *name, const char *data, size_t len,
 		return -errno;
 	if (fchmod(fd, mode) < 0)
 		return -errno;
+	return fs_write_all(fd, data, len);
+}
+
+int fs_open_dir_entries(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name,
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int fs_open_beneath(int dirfd, const char *path, int flags, bool same_mount)
+{
+	struct open_how how = {
+		.flags = (unsigned)flags | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			   RESOLVE_NO_MAGICLINKS |
+			   (same_mount ? RESOLVE_NO_XDEV : 0),
+	};
+	long fd = syscall(SYS_openat2, dirfd, path[0] ? path : ".", &how,
+			  sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int fs_dir_is_empty(int fd)
+{
+	struct dirent *de;
+	int empty = 1;
+	DIR *dir;
+
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return -errno;
+	}
+	while (empty && (de = readdir(dir)))
+		empty = strcmp(de->d_name, ".") == 0 ||
+			strcmp(de->d_name, "..") == 0;
+	closedir(dir);
+	return empty;
+}
+
+int fs_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
 	while (len > 0) {
-		ssize_t n = write(fd, data, len);
+		ssize_t n = write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		data += n;
+		p += n;
 		len -= (size_t)n;
 	}
 	return 0;

@@ -36,3 +36,19 @@ int fs_read_file(int dirfd, const char *name, size_t max_size, char **out,
 /* Replaces name below dirfd with a new regular file holding data. */
 int fs_write_file(int dirfd, const char *name, const char *data, size_t len,
 		  mode_t mode);
+
+/* Opens the directory name below dirfd for reading its entries, failing
+ * with -ELOOP or -ENOTDIR when it is a symlink or not a directory. */
+int fs_open_dir_entries(int dirfd, const char *name);
+
+/* Opens path below dirfd with openat2(RESOLVE_BENEATH), following no
+ * symlink and, with same_mount, crossing no mount. flags are open(2)
+ * flags. Returns a descriptor or -errno. */
+int fs_open_beneath(int dirfd, const char *path, int flags, bool same_mount);
+
+/* Returns 1 when the directory fd has no entry, 0 when it has one, or
+ * -errno. */
+int fs_dir_is_empty(int fd);
+
+/* Writes all of buf to fd, retrying after EINTR. Returns 0 or -errno. */
+int fs_write_all(int fd, const void *buf, size_t len);

@@ -6,6 +6,7 @@
 #include "log.h"
 
 #include "cleanup.h"
+#include "fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -39,14 +40,6 @@ struct baseline_entry {
 	uint32_t layer;
 	uint32_t path; /* offset of the NUL-terminated path in the layer */
 };
-
-static int open_dir(int dirfd, const char *name)
-{
-	int fd = openat(dirfd, name,
-			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	return fd < 0 ? -errno : fd;
-}
 
 static int add_layer(struct change_layers *out, const char *path, int upper_fd,
 		     int lower_fd)
@@ -84,18 +77,18 @@ int changes_open_layers(const char *state_dir, const char *host_dir,
 	int fd, r;
 
 	out->n = 0;
-	state_fd = open_dir(AT_FDCWD, state_dir);
-	host_fd = open_dir(AT_FDCWD, host_dir);
+	state_fd = fs_open_dir_entries(AT_FDCWD, state_dir);
+	host_fd = fs_open_dir_entries(AT_FDCWD, host_dir);
 	if (state_fd < 0 || host_fd < 0)
 		return state_fd < 0 ? state_fd : host_fd;
-	fd = open_dir(state_fd, "root");
+	fd = fs_open_dir_entries(state_fd, "root");
 	if (fd < 0)
 		return fd;
 	r = add_layer(out, "/", fd, -1);
 	if (r < 0)
 		return r;
 
-	fd = open_dir(state_fd, "upper");
+	fd = fs_open_dir_entries(state_fd, "upper");
 	if (fd < 0)
 		return fd;
 	dir = fdopendir(fd);
@@ -113,8 +106,8 @@ int changes_open_layers(const char *state_dir, const char *host_dir,
 			snprintf(path, sizeof(path), "%s", workdir);
 		else
 			snprintf(path, sizeof(path), "/%s", de->d_name);
-		upper_fd = open_dir(dirfd(dir), de->d_name);
-		lower_fd = open_dir(host_fd, de->d_name);
+		upper_fd = fs_open_dir_entries(dirfd(dir), de->d_name);
+		lower_fd = fs_open_dir_entries(host_fd, de->d_name);
 		if (upper_fd < 0 || lower_fd < 0) {
 			r = upper_fd < 0 ? upper_fd : lower_fd;
 			if (upper_fd >= 0)
@@ -175,7 +168,7 @@ const char *changes_kind_name(enum change_kind kind)
 /* Returns true when the overlay xattr name is set on the directory name. */
 static bool has_overlay_xattr(int dirfd, const char *name, const char *xattr)
 {
-	_cleanup_close_ int fd = open_dir(dirfd, name);
+	_cleanup_close_ int fd = fs_open_dir_entries(dirfd, name);
 
 	/* A size query: the value, such as a redirect's old path, can be of
 	 * any length. */
@@ -254,7 +247,7 @@ static int skip_dots(const struct dirent *de)
 	return strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
 }
 
-static void warn_once(struct walk *w, bool *warned, const char *what)
+static void warn_once(struct walk *w, bool *warned, const char *problem)
 {
 	char quoted[PATH_MAX + 16];
 
@@ -262,7 +255,7 @@ static void warn_once(struct walk *w, bool *warned, const char *what)
 		return;
 	*warned = true;
 	json_quote(quoted, sizeof(quoted), w->path);
-	log_warning("%s below %s; leaving them out of the report", what,
+	log_warning("%s below %s; leaving them out of the report", problem,
 		    quoted);
 }
 
@@ -305,9 +298,10 @@ static int walk_dir(struct walk *w, int dirfd, int lower_fd, int depth)
 		}
 		r = w->visit(w, &e);
 		if (r == 0 && S_ISDIR(e.st.st_mode)) {
-			child = open_dir(dirfd, name);
+			child = fs_open_dir_entries(dirfd, name);
 			if (e.merged)
-				child_lower = open_dir(lower_fd, name);
+				child_lower =
+					fs_open_dir_entries(lower_fd, name);
 			if (child >= 0)
 				r = walk_dir(w, child, child_lower, depth + 1);
 			if (child >= 0)
@@ -394,15 +388,6 @@ static int compare_place(const void *a, const void *b, void *paths)
 		      (const char *)paths + y->path);
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	ssize_t n = write(fd, buf, len);
-
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
-}
-
 int changes_save_baseline(const struct change_layers *layers,
 			  const char *state_dir)
 {
@@ -416,7 +401,7 @@ int changes_save_baseline(const struct change_layers *layers,
 		goto out;
 	qsort_r(w.entries, w.n_entries, sizeof(*w.entries), compare_place,
 		w.paths);
-	state_fd = open_dir(AT_FDCWD, state_dir);
+	state_fd = fs_open_dir_entries(AT_FDCWD, state_dir);
 	if (state_fd < 0) {
 		r = state_fd;
 		goto out;
@@ -430,11 +415,12 @@ int changes_save_baseline(const struct change_layers *layers,
 	}
 	h.n_entries = (uint32_t)w.n_entries;
 	h.paths_size = (uint32_t)w.paths_size;
-	r = write_all(fd, &h, sizeof(h));
+	r = fs_write_all(fd, &h, sizeof(h));
 	if (r == 0 && w.n_entries)
-		r = write_all(fd, w.entries, w.n_entries * sizeof(*w.entries));
+		r = fs_write_all(fd, w.entries,
+				 w.n_entries * sizeof(*w.entries));
 	if (r == 0 && w.paths_size)
-		r = write_all(fd, w.paths, w.paths_size);
+		r = fs_write_all(fd, w.paths, w.paths_size);
 out:
 	free(w.entries);
 	free(w.paths);
@@ -510,7 +496,7 @@ static bool baseline_check(struct walk *w, struct change_entry *e)
 		     : b->ctime_sec == e->st.st_ctim.tv_sec &&
 			       b->ctime_nsec == e->st.st_ctim.tv_nsec))
 		return false;
-	/* It existed before, even where no lower layer says so, and a
+	/* It existed before, even where no lower layer records it, and a
 	 * whiteout in its place still means it is gone. */
 	if (e->kind != CHANGE_DELETED)
 		e->kind = CHANGE_MODIFIED;
@@ -566,7 +552,7 @@ static int read_baseline(const char *state_dir, struct walk *w)
 	size_t entries_size;
 	struct stat st;
 
-	state_fd = open_dir(AT_FDCWD, state_dir);
+	state_fd = fs_open_dir_entries(AT_FDCWD, state_dir);
 	if (state_fd < 0)
 		return state_fd;
 	fd = openat(state_fd, BASELINE_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -502,7 +502,7 @@ static int check_outputs(const struct config *cfg, char *msg, size_t msg_size)
 			dir = STATE_DIR;
 		else if (fs_path_is_under(value, cfg->host_dir))
 			dir = cfg->host_dir;
-		else if (i < 3 && cfg->upper_dir[0] &&
+		else if (value != cfg->upper_dir && cfg->upper_dir[0] &&
 			 fs_path_is_under(value, cfg->upper_dir))
 			dir = cfg->upper_dir;
 		if (!dir)

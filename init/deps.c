@@ -87,13 +87,6 @@ static bool matches_identity(int root_fd, const char *path,
 	return machine == want->machine;
 }
 
-/* Opens a directory for reading its entries, never through a symlink. */
-static int open_dir_entries(int dir_fd, const char *name)
-{
-	return openat(dir_fd, name,
-		      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-}
-
 /* A directory worth searching: anything near the top of a layer, and below
  * that only lib* directories and what lies in them. */
 static bool worth_searching(const char *name, int depth, bool under_lib)
@@ -129,7 +122,7 @@ static bool search_dir(struct search *s, int dir_fd, const char *path,
 		if ((de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) ||
 		    !worth_searching(de->d_name, depth, under_lib))
 			continue;
-		fd = open_dir_entries(dir_fd, de->d_name);
+		fd = fs_open_dir_entries(dir_fd, de->d_name);
 		if (fd < 0)
 			continue;
 		snprintf(child, sizeof(child), "%s/%s", path, de->d_name);
@@ -146,7 +139,7 @@ static bool find_on_host(struct search *s, const struct deps_request *req)
 {
 	for (size_t i = 0; i < req->n_layers; i++) {
 		_cleanup_close_ int fd =
-			open_dir_entries(s->root_fd, req->layers[i]);
+			fs_open_dir_entries(s->root_fd, req->layers[i]);
 		char path[NAME_MAX + 2];
 
 		if (fd < 0)

@@ -11,13 +11,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <grp.h>
 #include <stdlib.h>
@@ -38,8 +36,6 @@ static bool has_tar_suffix(const char *path)
 
 int export_open(const char *path, bool *tar)
 {
-	struct dirent *de;
-	DIR *dir;
 	int fd;
 
 	*tar = has_tar_suffix(path);
@@ -82,16 +78,7 @@ int export_open(const char *path, bool *tar)
 			  path);
 		return -errno;
 	}
-	dir = fdopendir(dup(fd));
-	if (!dir) {
-		close(fd);
-		return -errno;
-	}
-	while ((de = readdir(dir)) &&
-	       (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0))
-		;
-	closedir(dir);
-	if (de) {
+	if (fs_dir_is_empty(fd) != 1) {
 		log_error("SANDBOX_EXPORT=%s is not empty; name an empty "
 			  "directory, so that no file of yours is replaced",
 			  path);
@@ -109,37 +96,21 @@ static int open_parent(const struct export *e, const char *path,
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-			   RESOLVE_NO_MAGICLINKS,
-	};
-	long fd;
 
 	*name = slash + 1;
 	snprintf(dir, sizeof(dir), ".%.*s", (int)(slash - path), path);
-	fd = syscall(SYS_openat2, e->root_fd, dir, &how, sizeof(how));
-	return fd < 0 ? -errno : (int)fd;
+	/* Mounts are crossed: each layer is a mount of its own. */
+	return fs_open_beneath(e->root_fd, dir, O_PATH | O_DIRECTORY, false);
 }
 
+/* Writes to the output, recording the first error in e->error. */
 static int write_all(struct export *e, const void *buf, size_t len)
 {
-	const char *p = buf;
+	int r = fs_write_all(e->out_fd, buf, len);
 
-	while (len > 0) {
-		ssize_t n = write(e->out_fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			if (!e->error)
-				e->error = -errno;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	if (r < 0 && !e->error)
+		e->error = r;
+	return r;
 }
 
 /* --- tar ----------------------------------------------------------------- */
@@ -252,7 +223,7 @@ static int tar_header(struct export *e, const char *name, const struct stat *st,
 
 /* --- one entry ------------------------------------------------------------- */
 
-/* Reads as the command's user, so the export holds nothing that the
+/* Reads as the command's user, so the export contains nothing that the
  * command could not read itself: a non-zero fsuid leaves the DAC
  * capabilities out of the effective set. */
 static void as_user(const struct export *e)

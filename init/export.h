@@ -1,6 +1,6 @@
 /* Export: copies what the command changed out of the sandbox when it ends,
  * into an empty directory or a tar archive. A deletion becomes an empty
- * ".wh.NAME" file, and a directory that replaces one of the host holds
+ * ".wh.NAME" file, and a directory that replaces one of the host contains
  * ".wh..wh..opq", as in an OCI image layer. */
 #pragma once
 

@@ -1,6 +1,8 @@
 /* JSON lines: a fixed-size writer with no allocation. */
 #include "jsonline.h"
 
+#include "fsutil.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -91,21 +93,11 @@ void json_line_add(struct json_line *l, const char *key, const char *value)
 
 int json_line_write(struct json_line *l, int fd)
 {
-	size_t done = 0;
 
 	put(l, "}\n", 2);
 	if (l->truncated)
 		return -E2BIG;
-	while (done < l->len) {
-		ssize_t n = write(fd, l->buf + done, l->len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		done += (size_t)n;
-	}
-	return 0;
+	return fs_write_all(fd, l->buf, l->len);
 }
 
 void json_quote(char *out, size_t size, const char *s)

@@ -124,22 +124,6 @@ static int kept_fail(struct step_error *err, int r, const struct config *cfg,
 	return r;
 }
 
-/* Returns true when the directory fd has no entry. */
-static bool is_empty_dir(int fd)
-{
-	struct dirent *de;
-	bool empty = true;
-	DIR *dir = fdopendir(dup(fd));
-
-	if (!dir)
-		return false;
-	while (empty && (de = readdir(dir)))
-		empty = strcmp(de->d_name, ".") == 0 ||
-			strcmp(de->d_name, "..") == 0;
-	closedir(dir);
-	return empty;
-}
-
 /* Checks SANDBOX_UPPER before anything is mounted: a writable directory
  * on a file system that can hold an overlay's upper layer, either empty or
  * kept by an earlier run from the same working directory, and used by no
@@ -175,7 +159,7 @@ static int check_kept_upper(const struct config *cfg, struct rootfs *fs,
 				 "sandbox its own directory");
 	snprintf(expected, sizeof(expected), "workdir=%s\n", cfg->workdir);
 	r = fs_read_file(fd, KEPT_MARKER, sizeof(expected), &marker, &len);
-	if (r == -ENOENT && !is_empty_dir(fd))
+	if (r == -ENOENT && fs_dir_is_empty(fd) != 1)
 		return kept_fail(err, -ENOTEMPTY, cfg,
 				 "it holds files but no layer of sandbox-init; "
 				 "name an empty directory");

@@ -8,11 +8,11 @@
 #include "privileges.h"
 
 #include "cleanup.h"
+#include "fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -22,7 +22,6 @@
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,7 +36,7 @@
  * at most an eighth of it, and never more than this. */
 #define MAX_WATCHES 8192
 /* The stream stops after this many bytes, so that a command cannot fill
- * the disk that holds the events file. */
+ * the disk that contains the events file. */
 #define MAX_STREAM_BYTES (64ULL << 20)
 /* The same change of the same path within this time is written once. */
 #define REPEAT_WINDOW_NS 1000000000LL
@@ -79,22 +78,6 @@ struct watcher {
 	struct recent recent[RECENT_SLOTS];
 	char rel[PATH_MAX];
 };
-
-/* Opens rel below dirfd without following a symlink or leaving the
- * mount, so a command that swaps a directory for a symlink cannot point
- * the watcher elsewhere. */
-static int open_beneath(int dirfd, const char *rel, int flags)
-{
-	struct open_how how = {
-		.flags = (unsigned)flags | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-			   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-	long fd = syscall(SYS_openat2, dirfd, rel[0] ? rel : ".", &how,
-			  sizeof(how));
-
-	return fd < 0 ? -errno : (int)fd;
-}
 
 /* --- the watch table ------------------------------------------------------ */
 
@@ -230,12 +213,12 @@ static bool is_repeat(struct watcher *w, enum change_kind kind,
 	return false;
 }
 
-static void stop_stream(struct watcher *w, const char *why)
+static void stop_stream(struct watcher *w, const char *reason)
 {
 	w->stream_stopped = true;
 	log_warning("stopped writing file events: %s; the change report at "
 		    "the end is complete",
-		    why);
+		    reason);
 }
 
 static void emit(struct watcher *w, enum change_kind kind, mode_t type,
@@ -340,7 +323,7 @@ static void watch_tree(struct watcher *w, size_t layer, bool announce,
 
 	if (w->stopping)
 		return;
-	fd = open_beneath(l->upper_fd, w->rel, O_RDONLY | O_DIRECTORY);
+	fd = fs_open_beneath(l->upper_fd, w->rel, O_RDONLY | O_DIRECTORY, true);
 	if (fd < 0)
 		return;
 	if (!add_watch(w, layer, fd) || depth >= MAX_DEPTH ||
@@ -349,8 +332,8 @@ static void watch_tree(struct watcher *w, size_t layer, bool announce,
 		return;
 	}
 	if (announce && l->lower_fd >= 0)
-		lower_fd =
-			open_beneath(l->lower_fd, w->rel, O_PATH | O_DIRECTORY);
+		lower_fd = fs_open_beneath(l->lower_fd, w->rel,
+					   O_PATH | O_DIRECTORY, true);
 	while ((de = readdir(dir))) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
@@ -445,12 +428,13 @@ static void handle_event(struct watcher *w, const struct inotify_event *ev)
 	l = &w->layers->v[watch->layer];
 	if (!sandbox_path(w, watch->layer, path, sizeof(path)))
 		return;
-	dirfd = open_beneath(l->upper_fd, watch->rel, O_PATH | O_DIRECTORY);
+	dirfd = fs_open_beneath(l->upper_fd, watch->rel, O_PATH | O_DIRECTORY,
+				true);
 	if (dirfd < 0)
 		return;
 	if (l->lower_fd >= 0)
-		lower_fd = open_beneath(l->lower_fd, watch->rel,
-					O_PATH | O_DIRECTORY);
+		lower_fd = fs_open_beneath(l->lower_fd, watch->rel,
+					   O_PATH | O_DIRECTORY, true);
 
 	if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
 		handle_new(w, watch, dirfd, lower_fd, ev, path);
@@ -615,7 +599,7 @@ int watcher_start(const struct change_layers *layers, int out_fd, pid_t *pid)
 	close(pipefd[0]);
 	if (n == 1)
 		return 0;
-	/* It has said why on stderr. */
+	/* The watcher has logged the reason. */
 	waitpid(*pid, NULL, 0);
 	return -ECHILD;
 }

@@ -180,7 +180,8 @@ run_shellcheck() {
 	local files=()
 
 	shopt -s nullglob
-	files=(scripts/*.sh tests/e2e/*.sh tests/integration/*.sh .ci/run)
+	files=(scripts/*.sh scripts/bench/*.sh tests/e2e/*.sh
+		tests/integration/*.sh .ci/run)
 	shopt -u nullglob
 
 	log "shellcheck on ${#files[@]} files"
